@@ -1,0 +1,15 @@
+"""jitconv: fast, trustworthy convolution for Python on CPUs.
+
+A drop-in for ``scipy.signal``'s convolution functions computed by numba
+direct kernels and FFTW (pyFFTW) frequency-domain paths.
+"""
+from ._config import set_workers
+from .signal import (choose_conv_method, convolve, convolve2d, correlate, correlate2d,
+                     correlation_lags, fftconvolve, oaconvolve)
+from . import signal
+
+__version__ = "0.1.0"
+
+__all__ = ["convolve", "correlate", "fftconvolve", "oaconvolve", "convolve2d",
+           "correlate2d", "choose_conv_method", "correlation_lags", "set_workers",
+           "signal"]

@@ -1,0 +1,177 @@
+"""Driver of the direct path: normalise, pad, batch, call the numba kernel.
+
+The public functions describe every direct problem as "the window
+``[start, start + length)`` along each convolved axis of the full convolution
+``a * k``, broadcast over the other axes". This module turns that into the one
+kernel shape of ``kernels.direct`` (valid correlation of a padded 4-d batch).
+"""
+import itertools
+import math
+
+import numpy as np
+import numba
+
+from . import _config, _trace
+from .kernels import direct as _k
+
+#: accumulator dtype for each compute dtype of the data
+ACC = {
+    np.dtype(np.float32): np.dtype(np.float64),
+    np.dtype(np.float64): np.dtype(np.float64),
+    np.dtype(np.complex64): np.dtype(np.complex128),
+    np.dtype(np.complex128): np.dtype(np.complex128),
+    np.dtype(np.int64): np.dtype(np.int64),
+}
+
+_CHUNK = 2048
+
+
+def _batch_view(arr, nb, bshape, B):
+    """Reshape the leading ``nb`` (batch) axes of ``arr`` to one axis of size 1 or B."""
+    own = arr.shape[:nb]
+    rest = arr.shape[nb:]
+    if own == bshape:
+        return arr.reshape((B,) + rest)
+    if math.prod(own) == 1:
+        return arr.reshape((1,) + rest)
+    return np.broadcast_to(arr, bshape + rest).reshape((B,) + rest)
+
+
+def _padded(a, lo, X, cdtype):
+    """``a`` (batch first) cut/padded to ``X`` along each conv axis from offset ``lo``.
+
+    Out-of-range positions are zero. Returns a C-contiguous ``cdtype`` array,
+    the input itself when it already is one (the kernel never writes ``x``).
+    """
+    n = a.shape[1:]
+    if all(l == 0 for l in lo) and tuple(X) == tuple(n):
+        return np.ascontiguousarray(a, dtype=cdtype)
+    xs = np.zeros((a.shape[0],) + tuple(X), dtype=cdtype)
+    src, dst = [slice(None)], [slice(None)]
+    for l, x, ni in zip(lo, X, n):
+        s0, s1 = max(l, 0), min(l + x, ni)
+        if s1 <= s0:
+            return xs
+        src.append(slice(s0, s1))
+        dst.append(slice(s0 - l, s1 - l))
+    xs[tuple(dst)] = a[tuple(src)]
+    return xs
+
+
+def direct_conv(a, k, axes, windows, cdtype, workers):
+    """Window of the full convolution ``a * k`` along ``axes``, computed directly.
+
+    Parameters
+    ----------
+    a, k : ndarray
+        Same ndim, any dtype castable to ``cdtype``; axes not in ``axes`` broadcast.
+    axes : sequence of int
+        Convolved axes (non-negative, unique).
+    windows : sequence of (start, length)
+        Output window per convolved axis, in full-convolution coordinates.
+    cdtype : dtype
+        float32, float64, complex64, complex128 or int64.
+    workers : int
+        Threads for this call.
+
+    Returns
+    -------
+    ndarray of dtype ``cdtype`` (int64 for integer problems).
+    """
+    cdtype = np.dtype(cdtype)
+    acc = ACC[cdtype]
+    nd = a.ndim
+    axes = list(axes)
+    batch = [i for i in range(nd) if i not in axes]
+    perm = batch + axes
+    at, kt = a.transpose(perm), k.transpose(perm)
+    nb = len(batch)
+    # convolution is commutative: the smaller operand becomes the kernel
+    if math.prod(at.shape[nb:]) < math.prod(kt.shape[nb:]):
+        at, kt = kt, at
+    bshape = np.broadcast_shapes(at.shape[:nb], kt.shape[:nb])
+    B = math.prod(bshape)
+    at = _batch_view(at, nb, bshape, B)
+    kt = _batch_view(kt, nb, bshape, B)
+    m = kt.shape[1:]
+    L = [w[1] for w in windows]
+    lo = [w[0] - (mi - 1) for w, mi in zip(windows, m)]
+    X = [li + mi - 1 for li, mi in zip(L, m)]
+    xs = _padded(at, lo, X, cdtype)
+    flip = (slice(None),) + (slice(None, None, -1),) * len(axes)
+    w = np.ascontiguousarray(kt[flip], dtype=acc)
+    out_dtype = cdtype
+    d = len(axes)
+    if d <= 3:
+        pad = (1,) * (3 - d)
+        x4 = xs.reshape((xs.shape[0],) + pad + xs.shape[1:])
+        w4 = w.reshape((w.shape[0],) + pad + w.shape[1:])
+        out = np.empty((B,) + pad + tuple(L), dtype=out_dtype)
+        _run(x4, w4, out, workers)
+    else:
+        out = _run_high(xs, w, B, L, out_dtype, acc, workers)
+    out = out.reshape(tuple(bshape) + tuple(L))
+    inv = np.argsort(perm)
+    return out.transpose(inv)
+
+
+def _run(x, w, out, workers):
+    work = out.size * (w.size // w.shape[0])
+    if out.size == 0:
+        return
+    if workers <= 1 or work < _config.SERIAL_WORK or _serial_only():
+        _trace.record("direct-serial")
+        _k.corr_valid_serial(x, w, out, _CHUNK)
+        return
+    _trace.record("direct-parallel")
+    prev = numba.get_num_threads()
+    n = min(workers, numba.config.NUMBA_NUM_THREADS)
+    try:
+        numba.set_num_threads(n)
+        _k.corr_valid_parallel(x, w, out, _CHUNK)
+    finally:
+        numba.set_num_threads(prev)
+
+
+def _run_high(xs, w, B, L, out_dtype, acc, workers):
+    """More than three convolved axes: loop over the leading ones in Python."""
+    e = len(L) - 3
+    m = w.shape[1:]
+    total = np.zeros((B,) + tuple(L), dtype=acc)
+    for o in itertools.product(*[range(l) for l in L[:e]]):
+        for j in itertools.product(*[range(mi) for mi in m[:e]]):
+            xi = np.ascontiguousarray(xs[(slice(None),) + tuple(oi + ji for oi, ji in zip(o, j))])
+            wi = np.ascontiguousarray(w[(slice(None),) + j])
+            part = np.empty((B,) + tuple(L[e:]), dtype=out_dtype)
+            _run(xi, wi, part, workers)
+            total[(slice(None),) + o] += part
+    return total.astype(out_dtype, copy=False)
+
+
+def _serial_only():
+    return _config.FORKED_AFTER_OMP
+
+
+def _after_fork_in_child():
+    try:
+        layer = numba.threading_layer()
+    except ValueError:  # no parallel kernel ran in the parent: nothing to fear
+        return
+    if layer == "omp":
+        _config.FORKED_AFTER_OMP = True
+
+
+if hasattr(__import__("os"), "register_at_fork"):
+    __import__("os").register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def valid_corr(xs, w, cdtype, workers):
+    """Valid correlation of one N-d (N <= 3) array ``xs`` with weights ``w``."""
+    cdtype = np.dtype(cdtype)
+    pad = (1,) * (4 - xs.ndim)
+    x4 = np.ascontiguousarray(xs, dtype=cdtype).reshape(pad + xs.shape)
+    w4 = np.ascontiguousarray(w, dtype=ACC[cdtype]).reshape(pad + w.shape)
+    L = tuple(max(0, x - m + 1) for x, m in zip(xs.shape, w.shape))
+    out = np.empty(pad + L, dtype=cdtype)
+    _run(x4, w4, out, workers)
+    return out.reshape(L)

@@ -1,0 +1,115 @@
+"""Pure shape arithmetic: output windows per mode, FFT lengths, overlap-add blocks.
+
+A convolution of lengths ``n`` and ``m`` along one axis has a *full* result of
+length ``n + m - 1``. Every mode is a window ``[start, start + length)`` of it.
+"""
+import math
+from functools import lru_cache
+
+
+def full_window(n, m):
+    return 0, n + m - 1
+
+
+def same_window(n, m):
+    """SciPy's 'same': the centred ``n`` outputs (``start = (full - n) // 2``)."""
+    return (m - 1) // 2, n
+
+
+def valid_window(n, m):
+    """'valid' for n >= m: the outputs that do not touch the zero padding."""
+    return m - 1, n - m + 1
+
+
+def window(mode, n, m):
+    if mode == "full":
+        return full_window(n, m)
+    if mode == "same":
+        return same_window(n, m)
+    return valid_window(n, m)
+
+
+def fft_length_for_window(n, m, start, length):
+    """Smallest circular length whose wrap-around leaves the window intact.
+
+    A circular convolution of length P equals the sum of the full result
+    shifted by multiples of P. Indices in ``[start, start+length)`` are clean
+    when ``P >= start + length`` and ``P >= full - start``.
+    """
+    full = n + m - 1
+    return max(start + length, full - start, 1)
+
+
+_PRIMES_REAL = (2, 3, 5, 7, 11, 13)
+
+
+@lru_cache(maxsize=4096)
+def next_fast_len(target):
+    """Smallest 2^a 3^b 5^c 7^d 11^e 13^f >= target with e + f <= 1 (FFTW's fast sizes)."""
+    if target <= 16:
+        return max(int(target), 1)
+    best = 2 ** int(math.ceil(math.log2(target)))
+    p5 = 1
+    while p5 < best:
+        p35 = p5
+        while p35 < best:
+            p357 = p35
+            while p357 < best:
+                for extra in (1, 11, 13):
+                    q = p357 * extra
+                    if q >= best:
+                        continue
+                    # smallest power of two that lifts q to target
+                    while q < target:
+                        q *= 2
+                    if q < best:
+                        best = q
+                p357 *= 7
+            p35 *= 3
+        p5 *= 5
+    return best
+
+
+def oa_lengths(s1, s2):
+    """Overlap-add block sizes along one axis, following SciPy's cost model.
+
+    Returns ``(block, overlap, step1, step2)``; ``overlap is None`` means one
+    block (plain FFT convolution) along this axis.
+    """
+    fallback = (s1 + s2 - 1, None, s1, s2)
+    if s1 == s2 or s1 == 1 or s2 == 1:
+        return fallback
+    swapped = s2 > s1
+    if swapped:
+        s1, s2 = s2, s1
+    if s2 >= s1 / 2:
+        return fallback
+    overlap = s2 - 1
+    # optimum block N minimises N log N / (N - K): N = -K W_{-1}(-1/(2eK))
+    opt = -overlap * _lambertw_m1(-1.0 / (2.0 * math.e * overlap))
+    block = next_fast_len(math.ceil(opt))
+    if block >= s1:
+        return fallback
+    if not swapped:
+        return block, overlap, block - s2 + 1, s2
+    return block, overlap, s2, block - s2 + 1
+
+
+def _lambertw_m1(y):
+    """Lower real branch W_{-1}(y) for y in [-1/e, 0) by Halley iteration."""
+    if y >= 0 or y < -1.0 / math.e:
+        raise ValueError("W_{-1} defined on [-1/e, 0)")
+    # initial guess from the series around 0^-: W ~ log(-y) - log(-log(-y))
+    L1 = math.log(-y)
+    w = L1 - math.log(-L1) if L1 < -1 else -1.0 - math.sqrt(2.0 * (1.0 + math.e * y))
+    for _ in range(50):
+        ew = math.exp(w)
+        f = w * ew - y
+        wp1 = w + 1.0
+        if wp1 == 0:
+            break
+        dw = f / (ew * wp1 - (wp1 + 1.0) * f / (2.0 * wp1))
+        w -= dw
+        if abs(dw) <= 1e-15 * (1.0 + abs(w)):
+            break
+    return w

@@ -1,0 +1,38 @@
+"""The one place where njit options are set.
+
+No ``fastmath=True``: it lets LLVM assume there are no NaN/inf, which would break
+the non-finite pattern of direct convolution. Every kernel releases the GIL.
+Caching is switched on after decoration by ``enable_cache`` and only where a
+writable cache directory exists (a read-only install must still import).
+"""
+import os
+import warnings
+
+import numba
+
+PARALLEL = dict(nogil=True, parallel=True, cache=False, error_model="numpy")
+SERIAL = dict(nogil=True, parallel=False, cache=False, error_model="numpy")
+
+_cache_state = {"ok": None}
+
+
+def enable_cache(*dispatchers):
+    """Turn on numba's on-disk cache for ``dispatchers`` if a locator works.
+
+    numba raises ``RuntimeError: cannot cache function ... no locator available``
+    when neither the package directory, ``NUMBA_CACHE_DIR`` nor the user cache
+    directory is writable; we then run uncached and warn once.
+    """
+    if os.environ.get("JITCONV_NUMBA_CACHE", "1") == "0":
+        return
+    for d in dispatchers:
+        try:
+            d.enable_caching()
+        except Exception as exc:  # RuntimeError (no locator) or OSError
+            if _cache_state["ok"] is not False:
+                warnings.warn(f"jitconv: numba on-disk cache disabled ({exc}); "
+                              "kernels will be compiled in every process",
+                              RuntimeWarning, stacklevel=3)
+            _cache_state["ok"] = False
+            return
+    _cache_state["ok"] = True

@@ -1,0 +1,78 @@
+"""Direct (spatial-domain) correlation kernels.
+
+Every direct path of jitconv is reduced by the driver (``jitconv._direct``) to one
+problem: a *valid* correlation of a padded batch ``x`` with a kernel ``w``::
+
+    out[b, i0, i1, i2] = sum_{j0, j1, j2} x[bx, i0+j0, i1+j1, i2+j2] * w[bw, j0, j1, j2]
+
+with ``bx = b`` if ``x`` has a batch, else 0 (same for ``w``). Convolution is a
+correlation with the flipped kernel, 'full'/'same' windows and boundary
+extension are produced by padding ``x`` in the driver.
+
+Layout and dtypes are normalised by the driver so that few signatures exist:
+``x`` is C-contiguous float32/float64/complex64/complex128/int64; ``w`` holds the
+accumulator dtype (float64, complex128 or int64), so float32 data is multiplied
+and summed in float64 and integers in int64 (wrap-around like SciPy's).
+
+The work is split over (batch, i0, i1, chunk of i2) tasks, each writing a
+disjoint piece of ``out``: results are bitwise identical for any thread count.
+The innermost loop runs over contiguous outputs with a scalar tap, which LLVM
+vectorises without reassociating sums.
+"""
+import numpy as np
+from numba import njit, prange
+
+from ._options import PARALLEL, SERIAL, enable_cache
+
+
+@njit(nogil=True, cache=False)
+def _task(x, w, out, t, nchunks, chunk):
+    B, L0, L1, L2 = out.shape
+    K0, K1, K2 = w.shape[1], w.shape[2], w.shape[3]
+    c = t % nchunks
+    r = t // nchunks
+    i1 = r % L1
+    r = r // L1
+    i0 = r % L0
+    b = r // L0
+    bx = b if x.shape[0] > 1 else 0
+    bw = b if w.shape[0] > 1 else 0
+    start = c * chunk
+    stop = min(start + chunk, L2)
+    n = stop - start
+    acc = np.zeros(n, w.dtype)
+    for j0 in range(K0):
+        for j1 in range(K1):
+            xrow = x[bx, i0 + j0, i1 + j1]
+            wrow = w[bw, j0, j1]
+            for j2 in range(K2):
+                wv = wrow[j2]
+                base = start + j2
+                for i in range(n):
+                    acc[i] += xrow[base + i] * wv
+    orow = out[b, i0, i1]
+    for i in range(n):
+        orow[start + i] = acc[i]
+
+
+@njit(**PARALLEL)
+def corr_valid_parallel(x, w, out, chunk):
+    """Valid correlation of ``x`` with ``w`` into ``out`` (see module docstring)."""
+    L2 = out.shape[3]
+    nchunks = (L2 + chunk - 1) // chunk
+    ntasks = out.shape[0] * out.shape[1] * out.shape[2] * nchunks
+    for t in prange(ntasks):
+        _task(x, w, out, t, nchunks, chunk)
+
+
+@njit(**SERIAL)
+def corr_valid_serial(x, w, out, chunk):
+    """Serial twin of ``corr_valid_parallel`` for small problems and unsafe contexts."""
+    L2 = out.shape[3]
+    nchunks = (L2 + chunk - 1) // chunk
+    ntasks = out.shape[0] * out.shape[1] * out.shape[2] * nchunks
+    for t in range(ntasks):
+        _task(x, w, out, t, nchunks, chunk)
+
+
+enable_cache(_task, corr_valid_parallel, corr_valid_serial)
