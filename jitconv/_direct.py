@@ -115,10 +115,19 @@ def direct_conv(a, k, axes, windows, cdtype, workers):
     return out.transpose(inv)
 
 
+def _readonly(a):
+    """A read-only view: the kernel sees one numba type whether or not the
+    caller's array was writeable (numba specialises on the flag)."""
+    v = a.view()
+    v.flags.writeable = False
+    return v
+
+
 def _run(x, w, out, workers):
     work = out.size * (w.size // w.shape[0])
     if out.size == 0:
         return
+    x, w = _readonly(x), _readonly(w)
     if workers <= 1 or work < _config.SERIAL_WORK or _serial_only():
         _trace.record("direct-serial")
         _k.corr_valid_serial(x, w, out, _CHUNK)

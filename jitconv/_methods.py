@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from ._shapes import next_fast_len
+from ._shapes import fft_length_for_window, next_fast_len
 
 #: seconds per multiply-add of the direct kernel, per thread, by compute kind
 DIRECT_MAC = {"f4": 0.18e-9, "f8": 0.22e-9, "c8": 0.9e-9, "c16": 0.95e-9, "i8": 0.35e-9}
@@ -83,7 +83,7 @@ def costs(s1, s2, axes, wins, cdtype, single, workers):
            "c": "c8" if np.dtype(cdtype).itemsize == 8 else "c16", "i": "i8"}[kind]
     par = min(workers, max(1, batch * (out_conv // 2048 + 1)))
     t_direct = DIRECT_FIXED + macs * DIRECT_MAC[key] / par
-    P = [next_fast_len(max(s + l, s1[a] + s2[a] - 1 - s, 1)) for a, (s, l) in zip(axes, wins)]
+    P = [next_fast_len(fft_length_for_window(s1[a], s2[a], s, l)) for a, (s, l) in zip(axes, wins)]
     vol = math.prod(P)
     logp = sum(math.log2(max(p, 2)) for p in P)
     cplx = kind == "c"

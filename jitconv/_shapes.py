@@ -37,7 +37,7 @@ def fft_length_for_window(n, m, start, length):
     when ``P >= start + length`` and ``P >= full - start``.
     """
     full = n + m - 1
-    return max(start + length, full - start, 1)
+    return max(start + length, full - start, n, m, 1)
 
 
 _PRIMES_REAL = (2, 3, 5, 7, 11, 13)

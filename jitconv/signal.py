@@ -22,8 +22,11 @@ _NAN_WARNING = ("Use of fft convolution on input with NAN or inf results in NAN"
 
 
 def _scipy():
-    import scipy.signal
-    return scipy.signal
+    """SciPy's own implementations, for dtypes numba cannot hold (long double,
+    object). Taken from the private module so that a substituted
+    ``scipy.signal`` namespace (as in our SciPy-suite runner) cannot recurse."""
+    from scipy.signal import _signaltools
+    return _signaltools
 
 
 def _reverse_conj(x, axes):
@@ -229,6 +232,9 @@ def _freq(in1, in2, mode, axes, workers, runner):
     if a.size == 0 or k.size == 0:
         return np.zeros(tuple(0 if (a.shape[i] == 0 or k.shape[i] == 0) else s
                               for i, s in enumerate(shape)), dtype=rt)
+    if not ax:
+        # only length-1 convolved axes: SciPy multiplies (keeping the input dtype)
+        return np.ascontiguousarray(np.broadcast_to(a * k, shape))
     res = runner(a, k, ax, wins, _fft_single(a, k), workers)
     res = np.broadcast_to(res, shape) if res.shape != shape else res
     return np.ascontiguousarray(res, dtype=rt)

@@ -1,0 +1,157 @@
+"""Every algorithm forced, with proof (jitconv._trace) that it is the one that ran."""
+import numpy as np
+import pytest
+import scipy.signal as ss
+
+import jitconv
+from jitconv import _config, _trace
+
+
+def crand(rng, *shape):
+    return rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+
+
+def ran(fn, *args, **kw):
+    with _trace.paths() as log:
+        out = fn(*args, **kw)
+    return out, log
+
+
+def test_direct_serial_for_small_problems(rng):
+    a, k = rng.standard_normal(50), rng.standard_normal(5)
+    out, log = ran(jitconv.convolve, a, k, method="direct")
+    assert log == ["direct-serial"]
+    np.testing.assert_allclose(out, np.convolve(a, k), rtol=1e-13)
+
+
+def test_direct_parallel_for_large_problems(rng):
+    a, k = rng.standard_normal(200_000), rng.standard_normal(33)
+    out, log = ran(jitconv.convolve, a, k, method="direct", workers=2)
+    assert log == ["direct-parallel"]
+    np.testing.assert_allclose(out, np.convolve(a, k), rtol=1e-10, atol=1e-10)
+
+
+def test_workers_one_runs_serial(rng):
+    a, k = rng.standard_normal(200_000), rng.standard_normal(33)
+    out, log = ran(jitconv.convolve, a, k, method="direct", workers=1)
+    assert log == ["direct-serial"]
+    out2 = jitconv.convolve(a, k, method="direct", workers=2)
+    # output-parallel kernel: bitwise identical whatever the thread count
+    assert np.array_equal(out, out2)
+
+
+def test_forked_after_omp_flag_forces_serial(rng, monkeypatch):
+    monkeypatch.setattr(_config, "FORKED_AFTER_OMP", True)
+    a, k = rng.standard_normal(200_000), rng.standard_normal(33)
+    _, log = ran(jitconv.convolve, a, k, method="direct", workers=2)
+    assert log == ["direct-serial"]
+
+
+def test_fft_real_path(rng):
+    a, k = rng.standard_normal(1000), rng.standard_normal(100)
+    out, log = ran(jitconv.convolve, a, k, method="fft")
+    assert log == ["fft-real"]
+    np.testing.assert_allclose(out, ss.convolve(a, k, method="direct"), atol=1e-11)
+
+
+def test_fft_complex_path(rng):
+    a, k = crand(rng, 300), crand(rng, 40)
+    out, log = ran(jitconv.correlate, a, k, method="fft")
+    assert log == ["fft-complex"]
+    np.testing.assert_allclose(out, ss.correlate(a, k, method="direct"), atol=1e-11)
+
+
+def test_fftconvolve_runs_fft_only(rng):
+    _, log = ran(jitconv.fftconvolve, rng.standard_normal((20, 30)),
+                 rng.standard_normal((3, 4)), "same")
+    assert log == ["fft-real"]
+
+
+def test_oaconvolve_runs_overlap_add(rng):
+    a, k = rng.standard_normal(10_000), rng.standard_normal(65)
+    out, log = ran(jitconv.oaconvolve, a, k)
+    assert log == ["oa", "fft-real"]
+    np.testing.assert_allclose(out, ss.convolve(a, k, method="direct"), atol=1e-10)
+
+
+def test_oaconvolve_falls_back_when_one_block(rng):
+    _, log = ran(jitconv.oaconvolve, rng.standard_normal(50), rng.standard_normal(40))
+    assert log == ["fft-real"]
+
+
+def test_broadcast_only_axes_multiply(rng):
+    a, k = rng.standard_normal((4, 1)), rng.standard_normal((1, 1))
+    out, log = ran(jitconv.fftconvolve, a, k, axes=1)
+    assert log == []  # SciPy's rule: length-1 axes are a plain product
+    np.testing.assert_array_equal(out, a * k)
+
+
+def test_convolve2d_runs_direct_kernel(rng):
+    _, log = ran(jitconv.convolve2d, rng.standard_normal((30, 30)),
+                 rng.standard_normal((3, 3)), "same", "symm")
+    assert log == ["direct-serial"]
+
+
+@pytest.mark.parametrize("case,reason", [
+    ("nan", "non-finite"), ("inf", "non-finite"), ("bool", "bool"), ("bigint", "int"),
+])
+def test_auto_guards_keep_fft_away(case, reason, rng):
+    n = 20_000
+    if case == "bool":
+        a, k = rng.random(n) > 0.5, rng.random(n) > 0.5
+    elif case == "bigint":
+        a = np.full(n, 2**24, dtype=np.int64)
+        k = np.full(n, 2**24, dtype=np.int64)
+    else:
+        a, k = rng.standard_normal(n), rng.standard_normal(n)
+        a[123] = np.nan if case == "nan" else np.inf
+    # a large equal-size problem: the cost model alone would pick FFT
+    assert jitconv.choose_conv_method(np.ones(n), np.ones(n)) == "fft"
+    assert jitconv.choose_conv_method(a, k) == "direct"
+    with _trace.paths() as log:
+        out = jitconv.convolve(a[:3000], k[:3000])
+    assert log[0].startswith("direct"), log
+    ref = ss.convolve(a[:3000], k[:3000], method="direct")
+    assert out.dtype == ref.dtype
+    if case in ("nan", "inf"):
+        assert np.array_equal(np.isfinite(out), np.isfinite(ref))
+    else:
+        assert np.array_equal(out, ref)
+
+
+def test_auto_picks_fft_for_large_kernels(rng):
+    a, k = rng.standard_normal(50_000), rng.standard_normal(5_000)
+    _, log = ran(jitconv.convolve, a, k)
+    assert log == ["fft-real"]
+
+
+def test_auto_picks_direct_for_short_kernels(rng):
+    a, k = rng.standard_normal(50_000), rng.standard_normal(3)
+    _, log = ran(jitconv.convolve, a, k)
+    assert log[0].startswith("direct")
+
+
+def test_forced_fft_on_nan_warns_like_scipy(rng):
+    a = rng.standard_normal(100)
+    a[50] = np.nan
+    with pytest.warns(RuntimeWarning, match="Use of fft convolution on input with NAN"):
+        jitconv.convolve(a, rng.standard_normal(10), method="fft")
+
+
+def test_fallback_to_scipy_for_longdouble(rng):
+    a = rng.standard_normal(10).astype(np.longdouble)
+    with _trace.paths() as log:
+        out = jitconv.convolve(a, a)
+    assert log == [] and out.dtype == np.longdouble
+    np.testing.assert_allclose(out.astype(float), np.convolve(a.astype(float), a.astype(float)))
+
+
+def test_more_than_three_convolved_axes(rng):
+    a = rng.standard_normal((3, 4, 5, 6))
+    k = rng.standard_normal((2, 3, 2, 3))
+    for mode in ("full", "same", "valid"):
+        out, log = ran(jitconv.convolve, a, k, mode, method="direct")
+        assert set(log) == {"direct-serial"}
+        np.testing.assert_allclose(out, ss.convolve(a, k, mode, method="direct"), atol=1e-12)
+        np.testing.assert_allclose(jitconv.convolve(a, k, mode, method="fft"),
+                                   ss.convolve(a, k, mode, method="direct"), atol=1e-12)
