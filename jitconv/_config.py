@@ -26,10 +26,66 @@ CPUS = _available_cpus()
 #: waking an OpenMP team costs more than the work (and causes latency spikes).
 SERIAL_WORK = _env_int("JITCONV_SERIAL_WORK", 200_000)
 
-#: FFTW planner flag used when building plans. ESTIMATE keeps first calls cheap;
-#: MEASURE is used with a time limit.
-FFTW_EFFORT = os.environ.get("JITCONV_FFTW_EFFORT", "FFTW_ESTIMATE")
-FFTW_TIMELIMIT = float(os.environ.get("JITCONV_FFTW_TIMELIMIT", "1.0"))
+def _env_float(name, default):
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+EFFORTS = ("estimate", "measure", "exhaustive", "wisdom_only")
+
+
+class PlannerSettings:
+    """Planner knobs (``jitconv.set_planner`` changes them; env vars set the defaults).
+
+    Attributes
+    ----------
+    effort : str
+        'estimate' (cost model only), 'measure' (default: time the candidates
+        the model keeps), 'exhaustive' (time every candidate), 'wisdom_only'
+        (never time: stored decisions, else the model). ``JITCONV_PLANNER_EFFORT``.
+    budget : float
+        Seconds of planning allowed per problem key (``JITCONV_PLANNING_BUDGET``).
+    prune : float
+        Candidates whose estimate is within this factor of the best are timed.
+    margin : float
+        A measured candidate overrules the model's pick only when faster by this factor.
+    min_measure : float
+        Problems whose best estimate is below this (seconds) are decided by
+        the model: timing them costs more than any pick could save.
+    memory_budget : int
+        Bytes the FFT paths may allocate (~5x the output at their peak);
+        beyond it they are not candidates. ``JITCONV_MEMORY_BUDGET``.
+    """
+
+    def __init__(self):
+        effort = os.environ.get("JITCONV_PLANNER_EFFORT", "measure")
+        self.effort = effort if effort in EFFORTS else "measure"
+        self.budget = _env_float("JITCONV_PLANNING_BUDGET", 1.0)
+        self.prune = _env_float("JITCONV_PRUNE_FACTOR", 4.0)
+        self.margin = _env_float("JITCONV_MARGIN", 1.1)
+        self.min_measure = _env_float("JITCONV_MIN_MEASURE", 100e-6)
+        self.memory_budget = _env_int("JITCONV_MEMORY_BUDGET", _default_memory_budget())
+
+
+def _default_memory_budget():
+    """Half the memory available now (MemAvailable), at least 256 MiB."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return max(256 * 2**20, int(line.split()[1]) * 1024 // 2)
+    except OSError:
+        pass
+    return 4 * 2**30
+
+
+PLANNER = PlannerSettings()
+
+#: FFTW transforms smaller than this many elements are planned with
+#: FFTW_ESTIMATE even when measuring: their MEASURE plans gain nothing.
+FFTW_MEASURE_MIN = _env_int("JITCONV_FFTW_MEASURE_MIN", 4096)
 
 #: Bytes of cached FFTW plans (with their buffers) kept per thread.
 PLAN_CACHE_BYTES = _env_int("JITCONV_PLAN_CACHE_BYTES", 256 * 2**20)

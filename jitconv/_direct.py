@@ -23,7 +23,7 @@ ACC = {
     np.dtype(np.int64): np.dtype(np.int64),
 }
 
-_CHUNK = 2048
+CHUNK = 2048
 
 
 def _batch_view(arr, nb, bshape, B):
@@ -58,7 +58,7 @@ def _padded(a, lo, X, cdtype):
     return xs
 
 
-def direct_conv(a, k, axes, windows, cdtype, workers):
+def direct_conv(a, k, axes, windows, cdtype, workers, parallel=None):
     """Window of the full convolution ``a * k`` along ``axes``, computed directly.
 
     Parameters
@@ -73,6 +73,9 @@ def direct_conv(a, k, axes, windows, cdtype, workers):
         float32, float64, complex64, complex128 or int64.
     workers : int
         Threads for this call.
+    parallel : bool or None
+        Run the parallel kernel (True), the serial one (False), or decide by
+        the amount of work (None).
 
     Returns
     -------
@@ -107,9 +110,9 @@ def direct_conv(a, k, axes, windows, cdtype, workers):
         x4 = xs.reshape((xs.shape[0],) + pad + xs.shape[1:])
         w4 = w.reshape((w.shape[0],) + pad + w.shape[1:])
         out = np.empty((B,) + pad + tuple(L), dtype=out_dtype)
-        _run(x4, w4, out, workers)
+        _run(x4, w4, out, workers, parallel)
     else:
-        out = _run_high(xs, w, B, L, out_dtype, acc, workers)
+        out = _run_high(xs, w, B, L, out_dtype, acc, workers, parallel)
     out = out.reshape(tuple(bshape) + tuple(L))
     inv = np.argsort(perm)
     return out.transpose(inv)
@@ -123,26 +126,27 @@ def _readonly(a):
     return v
 
 
-def _run(x, w, out, workers):
-    work = out.size * (w.size // w.shape[0])
+def _run(x, w, out, workers, parallel=None):
     if out.size == 0:
         return
     x, w = _readonly(x), _readonly(w)
-    if workers <= 1 or work < _config.SERIAL_WORK or _serial_only():
+    if parallel is None:
+        parallel = out.size * (w.size // w.shape[0]) >= _config.SERIAL_WORK
+    if workers <= 1 or not parallel or _config.FORKED_AFTER_OMP:
         _trace.record("direct-serial")
-        _k.corr_valid_serial(x, w, out, _CHUNK)
+        _k.corr_valid_serial(x, w, out, CHUNK)
         return
     _trace.record("direct-parallel")
     prev = numba.get_num_threads()
     n = min(workers, numba.config.NUMBA_NUM_THREADS)
     try:
         numba.set_num_threads(n)
-        _k.corr_valid_parallel(x, w, out, _CHUNK)
+        _k.corr_valid_parallel(x, w, out, CHUNK)
     finally:
         numba.set_num_threads(prev)
 
 
-def _run_high(xs, w, B, L, out_dtype, acc, workers):
+def _run_high(xs, w, B, L, out_dtype, acc, workers, parallel):
     """More than three convolved axes: loop over the leading ones in Python."""
     e = len(L) - 3
     m = w.shape[1:]
@@ -152,13 +156,9 @@ def _run_high(xs, w, B, L, out_dtype, acc, workers):
             xi = np.ascontiguousarray(xs[(slice(None),) + tuple(oi + ji for oi, ji in zip(o, j))])
             wi = np.ascontiguousarray(w[(slice(None),) + j])
             part = np.empty((B,) + tuple(L[e:]), dtype=out_dtype)
-            _run(xi, wi, part, workers)
+            _run(xi, wi, part, workers, parallel)
             total[(slice(None),) + o] += part
     return total.astype(out_dtype, copy=False)
-
-
-def _serial_only():
-    return _config.FORKED_AFTER_OMP
 
 
 def _after_fork_in_child():

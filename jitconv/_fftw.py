@@ -8,6 +8,9 @@ Rules this module keeps (see RELIABILITY.md):
   (``LOCK``), which the wisdom functions must also take;
 - each thread's cache is bounded in bytes (least recently used plans go first).
 """
+import math
+import os
+import re
 import threading
 from collections import OrderedDict
 
@@ -19,6 +22,9 @@ from ._shapes import next_fast_len
 
 LOCK = threading.RLock()
 _tls = threading.local()
+
+#: transforms (batch included) smaller than this run on one FFTW thread
+THREADED_MIN = 1 << 15
 
 REAL = {False: np.dtype(np.float64), True: np.dtype(np.float32)}
 CPLX = {False: np.dtype(np.complex128), True: np.dtype(np.complex64)}
@@ -65,10 +71,16 @@ def _get_plan(kind, in_shape, out_shape, single, axes, threads, slot):
         idt, odt, direction = CPLX[single], CPLX[single], "FFTW_BACKWARD"
     inp = pyfftw.empty_aligned(in_shape, dtype=idt)
     out = pyfftw.empty_aligned(out_shape, dtype=odt)
-    flags = (_config.FFTW_EFFORT, "FFTW_DESTROY_INPUT")
+    n = math.prod(in_shape[a] for a in axes)
+    flag, limit = _flags(n)
     with LOCK:
-        fftw = pyfftw.FFTW(inp, out, axes=axes, direction=direction, flags=flags,
-                           threads=threads, planning_timelimit=_config.FFTW_TIMELIMIT)
+        try:
+            fftw = pyfftw.FFTW(inp, out, axes=axes, direction=direction,
+                               flags=(flag, "FFTW_DESTROY_INPUT"), threads=threads,
+                               planning_timelimit=limit)
+        except RuntimeError:  # FFTW_WISDOM_ONLY without wisdom for this transform
+            fftw = pyfftw.FFTW(inp, out, axes=axes, direction=direction,
+                               flags=("FFTW_ESTIMATE", "FFTW_DESTROY_INPUT"), threads=threads)
     p = _Plan(fftw, inp, out)
     c[key] = p
     _tls.nbytes += p.nbytes
@@ -81,8 +93,42 @@ def _get_plan(kind, in_shape, out_shape, single, axes, threads, slot):
     return p
 
 
-def _load(dst, src, lo=None):
-    """Zero ``dst`` and copy ``src`` into its corner (or at offsets ``lo``)."""
+_FLAG = {"estimate": "FFTW_ESTIMATE", "measure": "FFTW_MEASURE",
+         "exhaustive": "FFTW_PATIENT", "wisdom_only": "FFTW_WISDOM_ONLY"}
+
+
+def _flags(n):
+    """FFTW planner flag and time limit for a transform of ``n`` points.
+
+    Follows the planner's effort. Small transforms use ESTIMATE (measuring
+    them gains nothing); MEASURE/PATIENT are bounded by the planning budget,
+    since FFTW_MEASURE alone takes ~15 s on 2^20 points and ~50 s on a prime.
+    """
+    effort = getattr(_tls, "effort", None) or _config.PLANNER.effort
+    if effort in ("measure", "exhaustive") and n < _config.FFTW_MEASURE_MIN:
+        effort = "estimate"
+    limit = getattr(_tls, "timelimit", None)
+    if limit is None:
+        limit = max(0.05, _config.PLANNER.budget / 4)
+    return _FLAG[effort], limit
+
+
+class planning:
+    """Context (per thread) for FFTW plans built while the planner measures."""
+
+    def __init__(self, effort, timelimit):
+        self.effort, self.timelimit = effort, timelimit
+
+    def __enter__(self):
+        self.prev = getattr(_tls, "effort", None), getattr(_tls, "timelimit", None)
+        _tls.effort, _tls.timelimit = self.effort, self.timelimit
+
+    def __exit__(self, *exc):
+        _tls.effort, _tls.timelimit = self.prev
+
+
+def _load(dst, src):
+    """Zero ``dst`` and copy ``src`` into its corner."""
     dst[...] = 0
     dst[tuple(slice(0, s) for s in src.shape)] = src
 
@@ -130,9 +176,12 @@ def freq_conv(a, k, axes, fshape, crop, single, workers, slot=0):
             s = list(s)
             s[last] = s[last] // 2 + 1
             return tuple(s)
-    pa = _get_plan(fwd, tuple(shp_a), spec(shp_a), single, axes, workers, (slot, 0))
-    pk = _get_plan(fwd, tuple(shp_k), spec(shp_k), single, axes, workers, (slot, 1))
-    pi = _get_plan(inv, spec(shp_o), tuple(shp_o), single, axes, workers, (slot, 2))
+    # FFTW's threads cost more than they save on small transforms (measured:
+    # a 68-point transform with 2 threads took milliseconds on a busy machine)
+    threads = workers if math.prod(shp_o) >= THREADED_MIN else 1
+    pa = _get_plan(fwd, tuple(shp_a), spec(shp_a), single, axes, threads, (slot, 0))
+    pk = _get_plan(fwd, tuple(shp_k), spec(shp_k), single, axes, threads, (slot, 1))
+    pi = _get_plan(inv, spec(shp_o), tuple(shp_o), single, axes, threads, (slot, 2))
     _trace.record("fft-complex" if complex_ else "fft-real")
     _load(pa.inp, a)
     pa.fftw.execute()
@@ -146,5 +195,76 @@ def freq_conv(a, k, axes, fshape, crop, single, workers, slot=0):
     return out
 
 
-def fast_shape(lengths):
-    return tuple(next_fast_len(int(n)) for n in lengths)
+# ---------------------------------------------------------------- wisdom
+# FFTW's wisdom functions are not thread-safe (export while another thread
+# plans corrupts the heap): all of them run under LOCK.
+
+_ENTRY = re.compile(rb"^\(([A-Za-z0-9_]+) (\d+) #x([0-9a-f]{1,8}) #x([0-9a-f]{1,8}) "
+                    rb"#x([0-9a-f]{1,8}) #x[0-9a-f]{1,8} #x[0-9a-f]{1,8} #x[0-9a-f]{1,8} "
+                    rb"#x[0-9a-f]{1,8}\)$")
+_HEADER = re.compile(rb"^\(fftw-[0-9.]+[a-z0-9.-]* fftw[fl]?_wisdom( #x[0-9a-f]{1,8}){4}$")
+#: FFTW packs flags and impatience into 20-bit fields; a wider value makes
+#: FFTW abort (``planner.c: assertion failed: flags.u == u``)
+_FIELD_MAX = (1 << 20) - 1
+
+
+def valid_wisdom(text):
+    """True if ``text`` is well-formed FFTW wisdom that FFTW can import safely."""
+    if not isinstance(text, bytes) or len(text) > 64 * 2**20:
+        return False
+    lines = text.strip().split(b"\n")
+    if not lines or not _HEADER.match(lines[0].strip()):
+        return False
+    if lines[-1].strip() != b")":
+        return False
+    for line in lines[1:-1]:
+        m = _ENTRY.match(line.strip())
+        if not m:
+            return False
+        if any(int(m.group(g), 16) > _FIELD_MAX for g in (3, 4, 5)):
+            return False
+    return True
+
+
+def export_wisdom():
+    """FFTW wisdom (double, single, long double) as a tuple of bytes."""
+    with LOCK:
+        return tuple(pyfftw.export_wisdom())
+
+
+def import_wisdom(wisdom):
+    """Import validated wisdom; returns the tuple of booleans FFTW reports."""
+    wisdom = tuple(wisdom)
+    if len(wisdom) != 3 or not all(valid_wisdom(w) for w in wisdom):
+        raise ValueError("malformed FFTW wisdom")
+    with LOCK:
+        return tuple(pyfftw.import_wisdom(wisdom))
+
+
+def forget_wisdom():
+    with LOCK:
+        pyfftw.forget_wisdom()
+
+
+def fftw_version():
+    return getattr(pyfftw, "fftw_version", "unknown")
+
+
+def _before_fork():
+    LOCK.acquire()
+
+
+def _after_fork_parent():
+    LOCK.release()
+
+
+def _after_fork_child():
+    # no plan was in flight (the lock was held across fork); start clean
+    global LOCK
+    LOCK = threading.RLock()
+    _tls.__dict__.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_parent,
+                        after_in_child=_after_fork_child)

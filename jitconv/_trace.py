@@ -11,8 +11,19 @@ _local = threading.local()
 
 def record(name):
     log = getattr(_local, "log", None)
-    if log is not None:
+    if log is not None and not getattr(_local, "muted", False):
         log.append(name)
+
+
+@contextmanager
+def muted():
+    """Runs inside the block (the planner's timing runs) are not recorded."""
+    prev = getattr(_local, "muted", False)
+    _local.muted = True
+    try:
+        yield
+    finally:
+        _local.muted = prev
 
 
 @contextmanager

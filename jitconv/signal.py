@@ -6,13 +6,15 @@ the problem (axes, output windows, result dtype), picks an algorithm and runs
 it in ``jitconv._core``. jitconv extras are keyword-only: ``axes`` on every
 function and ``workers`` (threads for this call).
 """
+import math
 import timeit
 import warnings
 
 import numpy as np
 
-from . import _config, _core, _methods
+from . import _algorithms, _config, _core, _methods, _problem
 from . import _validate as V
+from ._planner import PLANNER
 
 __all__ = ["convolve", "correlate", "fftconvolve", "oaconvolve", "convolve2d",
            "correlate2d", "choose_conv_method", "correlation_lags"]
@@ -49,36 +51,111 @@ def _empty_error(a, b, op):
                          else "second array argument cannot be empty")
 
 
-def _pick(a, k, axes, wins, rt, workers):
-    """'auto': guards (bool, integer exactness, non-finite), then the cost model."""
-    g = _methods.guard(a, k)
-    if g is not None:
-        return g[0]
-    single = _fft_single(a, k)
-    td, tf = _methods.costs(a.shape, k.shape, axes, wins, _core.compute_dtype(rt),
-                            single, workers)
-    return "fft" if tf < td else "direct"
+class Job:
+    """A validated call, ready to run: operands as the core sees them and the problem."""
+
+    __slots__ = ("a", "k", "problem", "rt", "guard", "shape")
+
+    def __init__(self, a, k, problem, rt, guard, shape):
+        self.a, self.k, self.problem, self.rt, self.guard, self.shape = a, k, problem, rt, guard, shape
+
+    def decide(self):
+        """``(decision, hit)`` from the planner."""
+        return PLANNER.choose(self.problem)
+
+    def run(self, chosen=None):
+        cand = _algorithms.BY_ID[chosen or self.decide()[0].chosen]
+        res = cand.run(self.problem, self.a, self.k)
+        if self.problem.op in ("fftconvolve", "oaconvolve"):
+            res = np.broadcast_to(res, self.shape) if res.shape != self.shape else res
+            return np.ascontiguousarray(res, dtype=self.rt)
+        if cand.family == "direct":
+            return _core.finalize(res, self.rt, rounded=False)
+        if res.size and not np.isfinite(res).all():
+            warnings.warn(_NAN_WARNING, RuntimeWarning, stacklevel=4)
+        return _core.finalize(res, self.rt, rounded=True)
 
 
-def _fft_single(a, b):
-    """FFT in single precision when both inputs are (at most) single precision."""
-    single = (np.dtype(np.float32), np.dtype(np.complex64))
-    return _core.fft_float(a.dtype) in single and _core.fft_float(b.dtype) in single
-
-
-def _conv_nd(a, k, axes, mode, method, workers, s1, s2):
-    """Shared body of convolve/correlate once ``k`` is the convolution kernel."""
+def _nd_job(op, a, k, axes, mode, method, workers, s1, s2):
+    """Job for convolve/correlate once ``k`` is the convolution kernel."""
     wins = V.windows(mode, s1, s2, axes)
     rt = np.result_type(a, k)
+    guard = None
     if method == "auto":
-        method = _pick(a, k, axes, wins, rt, workers)
-    if method == "direct":
-        res = _core.run_direct(a, k, axes, wins, rt, workers)
-        return _core.finalize(res, rt, rounded=False)
-    res = _core.run_fft(a, k, axes, wins, _fft_single(a, k), workers)
-    if res.size and not np.isfinite(res).all():
-        warnings.warn(_NAN_WARNING, RuntimeWarning, stacklevel=3)
-    return _core.finalize(res, rt, rounded=True)
+        g = _methods.guard(a, k)
+        if g is not None:
+            method, guard = "direct", g[1]
+    p = _problem.make(op, method, a, k, axes, wins, rt, workers)
+    return Job(a, k, p, rt, guard, V.out_shape(a.shape, k.shape, axes, wins))
+
+
+def _setup(op, in1, in2, mode, method, axes, workers):
+    """Validate a call of ``op`` (SciPy's checks, in SciPy's order) and build its Job.
+
+    Returns ``(early_result, None)`` for calls answered without a problem
+    (0-d inputs, SciPy fallbacks, empty or broadcast-only FFT calls), else
+    ``(None, job)``.
+    """
+    a = np.asarray(in1)
+    k = np.asarray(in2)
+    if op == "convolve":
+        if a.ndim == k.ndim == 0:
+            return a * k, None
+        if a.ndim != k.ndim:
+            raise ValueError("volume and kernel should have the same dimensionality")
+        ax = V.conv_axes(a, k, axes)
+        V.swap_needed(mode, a.shape, k.shape, ax if axes is not None else None)
+        V.method(method)
+        {"auto": V.mode_auto, "direct": V.mode_direct, "fft": V.mode_fft}[method](mode)
+    elif op == "correlate":
+        if a.ndim == k.ndim == 0:
+            return a * (np.conj(k) if k.dtype.kind == "c" else k), None
+        if a.ndim != k.ndim:
+            raise ValueError("in1 and in2 should have the same dimensionality")
+        V.mode_direct(mode)
+        V.method(method)
+        ax = V.conv_axes(a, k, axes)
+        V.swap_needed(mode, a.shape, k.shape, ax if axes is not None else None)
+    else:  # fftconvolve, oaconvolve
+        if a.ndim == k.ndim == 0:
+            return a * k, None
+        if a.ndim != k.ndim:
+            raise ValueError("in1 and in2 should have the same dimensionality")
+        ax = V.fft_axes(a, k, axes)
+        V.swap_needed(mode, a.shape, k.shape, ax)
+        V.mode_fft(mode)
+    workers = _config.check_workers(workers)
+    if _needs_fallback(a, k):
+        if op in ("convolve", "correlate"):
+            if axes is not None:
+                raise TypeError(f"axes= is not supported for dtype {np.result_type(a, k)}")
+            return getattr(_scipy(), op)(a, k, mode=mode, method=method), None
+        return getattr(_scipy(), op)(a, k, mode=mode, axes=axes), None
+    if op in ("convolve", "correlate"):
+        _empty_error(a, k, op)
+        s1, s2 = a.shape, k.shape
+        if op == "correlate":
+            k = _reverse_conj(k, ax)
+        return None, _nd_job(op, a, k, ax, mode, method, workers, s1, s2)
+    rt = np.result_type(_core.fft_float(a.dtype), _core.fft_float(k.dtype))
+    if V.swap_needed(mode, a.shape, k.shape, ax):
+        a, k = k, a
+    wins = V.windows(mode, a.shape, k.shape, ax)
+    shape = V.out_shape(a.shape, k.shape, ax, wins)
+    if a.size == 0 or k.size == 0:
+        return np.zeros(tuple(0 if (a.shape[i] == 0 or k.shape[i] == 0) else n
+                              for i, n in enumerate(shape)), dtype=rt), None
+    if not ax:
+        # only length-1 convolved axes: SciPy multiplies (keeping the input dtype)
+        return np.ascontiguousarray(np.broadcast_to(a * k, shape)), None
+    family = "fft" if op == "fftconvolve" else "oa"
+    p = _problem.make(op, family, a, k, ax, wins, rt, workers)
+    return None, Job(a, k, p, rt, None, shape)
+
+
+def _call(op, in1, in2, mode, method, axes, workers):
+    early, job = _setup(op, in1, in2, mode, method, axes, workers)
+    return early if job is None else job.run()
 
 
 def convolve(in1, in2, mode="full", method="auto", *, axes=None, workers=None):
@@ -125,23 +202,7 @@ def convolve(in1, in2, mode="full", method="auto", *, axes=None, workers=None):
     >>> jitconv.convolve([1, 2, 3], [0, 1, 0.5])
     array([0. , 1. , 2.5, 4. , 1.5])
     """
-    a = np.asarray(in1)
-    k = np.asarray(in2)
-    if a.ndim == k.ndim == 0:
-        return a * k
-    if a.ndim != k.ndim:
-        raise ValueError("volume and kernel should have the same dimensionality")
-    ax = V.conv_axes(a, k, axes)
-    V.swap_needed(mode, a.shape, k.shape, ax if axes is not None else None)
-    V.method(method)
-    {"auto": V.mode_auto, "direct": V.mode_direct, "fft": V.mode_fft}[method](mode)
-    workers = _config.check_workers(workers)
-    if _needs_fallback(a, k):
-        if axes is not None:
-            raise TypeError(f"axes= is not supported for dtype {np.result_type(a, k)}")
-        return _scipy().convolve(a, k, mode=mode, method=method)
-    _empty_error(a, k, "convolve")
-    return _conv_nd(a, k, ax, mode, method, workers, a.shape, k.shape)
+    return _call("convolve", in1, in2, mode, method, axes, workers)
 
 
 def correlate(in1, in2, mode="full", method="auto", *, axes=None, workers=None):
@@ -182,62 +243,7 @@ def correlate(in1, in2, mode="full", method="auto", *, axes=None, workers=None):
     >>> jitconv.correlate([1, 2, 3], [0, 1, 0.5])
     array([0.5, 2. , 3.5, 3. , 0. ])
     """
-    a = np.asarray(in1)
-    v = np.asarray(in2)
-    if a.ndim == v.ndim == 0:
-        return a * (np.conj(v) if v.dtype.kind == "c" else v)
-    if a.ndim != v.ndim:
-        raise ValueError("in1 and in2 should have the same dimensionality")
-    V.mode_direct(mode)
-    V.method(method)
-    ax = V.conv_axes(a, v, axes)
-    V.swap_needed(mode, a.shape, v.shape, ax if axes is not None else None)
-    workers = _config.check_workers(workers)
-    if _needs_fallback(a, v):
-        if axes is not None:
-            raise TypeError(f"axes= is not supported for dtype {np.result_type(a, v)}")
-        return _scipy().correlate(a, v, mode=mode, method=method)
-    _empty_error(a, v, "correlate")
-    return _conv_nd(a, _reverse_conj(v, ax), ax, mode, method, workers, a.shape, v.shape)
-
-
-def _freq_prologue(in1, in2, mode, axes):
-    """Checks shared by fftconvolve and oaconvolve; None means 'return early'."""
-    a = np.asarray(in1)
-    k = np.asarray(in2)
-    if a.ndim == k.ndim == 0:
-        return a * k, None
-    if a.ndim != k.ndim:
-        raise ValueError("in1 and in2 should have the same dimensionality")
-    ax = V.fft_axes(a, k, axes)
-    V.swap_needed(mode, a.shape, k.shape, ax)
-    V.mode_fft(mode)
-    return None, (a, k, ax)
-
-
-def _freq(in1, in2, mode, axes, workers, runner):
-    early, parts = _freq_prologue(in1, in2, mode, axes)
-    if parts is None:
-        return early
-    a, k, ax = parts
-    workers = _config.check_workers(workers)
-    if _needs_fallback(a, k):
-        fn = _scipy().fftconvolve if runner is _core.run_fft else _scipy().oaconvolve
-        return fn(a, k, mode=mode, axes=axes)
-    rt = np.result_type(_core.fft_float(a.dtype), _core.fft_float(k.dtype))
-    if V.swap_needed(mode, a.shape, k.shape, ax):
-        a, k = k, a
-    wins = V.windows(mode, a.shape, k.shape, ax)
-    shape = V.out_shape(a.shape, k.shape, ax, wins)
-    if a.size == 0 or k.size == 0:
-        return np.zeros(tuple(0 if (a.shape[i] == 0 or k.shape[i] == 0) else s
-                              for i, s in enumerate(shape)), dtype=rt)
-    if not ax:
-        # only length-1 convolved axes: SciPy multiplies (keeping the input dtype)
-        return np.ascontiguousarray(np.broadcast_to(a * k, shape))
-    res = runner(a, k, ax, wins, _fft_single(a, k), workers)
-    res = np.broadcast_to(res, shape) if res.shape != shape else res
-    return np.ascontiguousarray(res, dtype=rt)
+    return _call("correlate", in1, in2, mode, method, axes, workers)
 
 
 def fftconvolve(in1, in2, mode="full", axes=None, *, workers=None):
@@ -276,7 +282,7 @@ def fftconvolve(in1, in2, mode="full", axes=None, *, workers=None):
     >>> np.round(jitconv.fftconvolve([1., 2., 3.], [1., 1.]), 12)
     array([1., 3., 5., 3.])
     """
-    return _freq(in1, in2, mode, axes, workers, _core.run_fft)
+    return _call("fftconvolve", in1, in2, mode, None, axes, workers)
 
 
 def oaconvolve(in1, in2, mode="full", axes=None, *, workers=None):
@@ -315,7 +321,7 @@ def oaconvolve(in1, in2, mode="full", axes=None, *, workers=None):
     >>> float(jitconv.oaconvolve(x, h)[500])
     10.0
     """
-    return _freq(in1, in2, mode, axes, workers, _core.run_oa)
+    return _call("oaconvolve", in1, in2, mode, None, axes, workers)
 
 
 def _conv2d(in1, in2, mode, boundary, fillvalue, op, workers):
@@ -477,25 +483,32 @@ def choose_conv_method(in1, in2, mode="full", measure=False):
     """
     a = np.asarray(in1)
     k = np.asarray(in2)
+    plannable = (a.ndim == k.ndim and a.ndim > 0 and a.size and k.size
+                 and not _needs_fallback(a, k))
     if measure:
+        if not plannable:  # SciPy's behaviour, errors included
+            times = {m: _timeit_fast(lambda: convolve(a, k, mode=mode, method=m))
+                     for m in ("fft", "direct")}
+            return ("fft" if times["fft"] < times["direct"] else "direct"), times
+        _, job = _setup("convolve", a, k, mode, "auto", None, None)
+        p = job.problem
+        if job.guard is not None:  # time the unguarded problem, answer 'direct'
+            p = _problem.make("convolve", "auto", job.a, job.k, p.axes, p.wins, job.rt, p.workers)
+        d = PLANNER.measure_all(p)
         times = {}
-        for m in ("fft", "direct"):
-            times[m] = _timeit_fast(lambda: convolve(a, k, mode=mode, method=m))
-        g = None
-        if a.ndim == k.ndim and not _needs_fallback(a, k) and a.size and k.size:
-            g = _methods.guard(a, k)
-        chosen = g[0] if g else ("fft" if times["fft"] < times["direct"] else "direct")
+        for cid, t in d.timings.items():
+            fam = _algorithms.BY_ID[cid].family
+            times[fam] = min(times.get(fam, math.inf), t)
+        chosen = "direct" if job.guard else _algorithms.BY_ID[d.chosen].family
         return chosen, times
     V.mode_auto(mode)
-    if a.ndim != k.ndim or a.ndim == 0 or a.size == 0 or k.size == 0:
+    if not plannable:
+        return _scipy().choose_conv_method(a, k, mode=mode) if a.ndim == k.ndim and a.size \
+            and k.size and a.ndim else "direct"
+    _, job = _setup("convolve", a, k, mode, "auto", None, None)
+    if job.guard is not None:
         return "direct"
-    if _needs_fallback(a, k):
-        return _scipy().choose_conv_method(a, k, mode=mode)
-    if V.swap_needed(mode, a.shape, k.shape):
-        a, k = k, a
-    ax = list(range(a.ndim))
-    return _pick(a, k, ax, V.windows(mode, a.shape, k.shape, ax), np.result_type(a, k),
-                 _config.default_workers())
+    return _algorithms.BY_ID[PLANNER.peek(job.problem).chosen].family
 
 
 def correlation_lags(in1_len, in2_len, mode="full"):

@@ -20,22 +20,25 @@ def ran(fn, *args, **kw):
 def test_direct_serial_for_small_problems(rng):
     a, k = rng.standard_normal(50), rng.standard_normal(5)
     out, log = ran(jitconv.convolve, a, k, method="direct")
-    assert log == ["direct-serial"]
+    assert log == ["direct-serial"]  # the model's pick, no timing for tiny work
     np.testing.assert_allclose(out, np.convolve(a, k), rtol=1e-13)
 
 
-def test_direct_parallel_for_large_problems(rng):
+def test_direct_parallel_forced(rng):
     a, k = rng.standard_normal(200_000), rng.standard_normal(33)
-    out, log = ran(jitconv.convolve, a, k, method="direct", workers=2)
+    with jitconv.force("direct-parallel"):
+        out, log = ran(jitconv.convolve, a, k, method="direct", workers=2)
     assert log == ["direct-parallel"]
     np.testing.assert_allclose(out, np.convolve(a, k), rtol=1e-10, atol=1e-10)
 
 
 def test_workers_one_runs_serial(rng):
     a, k = rng.standard_normal(200_000), rng.standard_normal(33)
-    out, log = ran(jitconv.convolve, a, k, method="direct", workers=1)
+    with jitconv.force("direct-parallel"):  # not a candidate with one worker
+        out, log = ran(jitconv.convolve, a, k, method="direct", workers=1)
     assert log == ["direct-serial"]
-    out2 = jitconv.convolve(a, k, method="direct", workers=2)
+    with jitconv.force("direct-parallel"):
+        out2 = jitconv.convolve(a, k, method="direct", workers=2)
     # output-parallel kernel: bitwise identical whatever the thread count
     assert np.array_equal(out, out2)
 
@@ -43,28 +46,34 @@ def test_workers_one_runs_serial(rng):
 def test_forked_after_omp_flag_forces_serial(rng, monkeypatch):
     monkeypatch.setattr(_config, "FORKED_AFTER_OMP", True)
     a, k = rng.standard_normal(200_000), rng.standard_normal(33)
-    _, log = ran(jitconv.convolve, a, k, method="direct", workers=2)
+    with jitconv.force("direct-parallel"):
+        _, log = ran(jitconv.convolve, a, k, method="direct", workers=2)
     assert log == ["direct-serial"]
 
 
 def test_fft_real_path(rng):
     a, k = rng.standard_normal(1000), rng.standard_normal(100)
-    out, log = ran(jitconv.convolve, a, k, method="fft")
+    with jitconv.force("fft"):
+        out, log = ran(jitconv.convolve, a, k, method="fft")
     assert log == ["fft-real"]
     np.testing.assert_allclose(out, ss.convolve(a, k, method="direct"), atol=1e-11)
 
 
 def test_fft_complex_path(rng):
     a, k = crand(rng, 300), crand(rng, 40)
-    out, log = ran(jitconv.correlate, a, k, method="fft")
+    with jitconv.force("fft"):
+        out, log = ran(jitconv.correlate, a, k, method="fft")
     assert log == ["fft-complex"]
     np.testing.assert_allclose(out, ss.correlate(a, k, method="direct"), atol=1e-11)
 
 
-def test_fftconvolve_runs_fft_only(rng):
+def test_fftconvolve_runs_frequency_domain_only(rng):
     _, log = ran(jitconv.fftconvolve, rng.standard_normal((20, 30)),
                  rng.standard_normal((3, 4)), "same")
-    assert log == ["fft-real"]
+    assert log in (["fft-real"], ["oa", "fft-real"])
+    with jitconv.force("direct-serial"):  # not in fftconvolve's family: ignored
+        _, log = ran(jitconv.fftconvolve, rng.standard_normal(300), rng.standard_normal(5))
+    assert log[-1] == "fft-real"
 
 
 def test_oaconvolve_runs_overlap_add(rng):
@@ -84,6 +93,20 @@ def test_broadcast_only_axes_multiply(rng):
     out, log = ran(jitconv.fftconvolve, a, k, axes=1)
     assert log == []  # SciPy's rule: length-1 axes are a plain product
     np.testing.assert_array_equal(out, a * k)
+
+
+@pytest.mark.parametrize("cid", ["direct-serial", "direct-parallel", "fft", "oa"])
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+def test_every_candidate_forced_matches_scipy(cid, mode, rng):
+    a, k = crand(rng, 3000), crand(rng, 50)
+    expect = {"direct-serial": ["direct-serial"], "direct-parallel": ["direct-parallel"],
+              "fft": ["fft-complex"], "oa": ["oa", "fft-complex"]}[cid]
+    for fn in (jitconv.convolve, jitconv.correlate):
+        with jitconv.force(cid):
+            out, log = ran(fn, a, k, mode, workers=2)
+        assert log == expect
+        ref = getattr(ss, fn.__name__)(a, k, mode, method="direct")
+        np.testing.assert_allclose(out, ref, atol=1e-9 * np.abs(ref).max())
 
 
 def test_convolve2d_runs_direct_kernel(rng):

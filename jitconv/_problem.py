@@ -1,0 +1,42 @@
+"""Frozen problem descriptions and their planner keys.
+
+A key holds what changes the winner: the entry point, the family allowed
+(auto, or forced by ``method``/a semantic guard), both operand shapes and
+compute dtypes, the convolved axes and output windows, the result dtype,
+the thread count and a layout class.
+
+Left out on purpose: data values (guards are applied per call and restrict
+the family instead), byte order and alignment (inputs are copied into
+native, aligned buffers before any kernel or FFT runs).
+"""
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    op: str          # 'convolve', 'correlate', 'fftconvolve', 'oaconvolve'
+    family: str      # 'auto', 'direct', 'fft' (fft or overlap-add), 'oa'
+    shape1: tuple    # first operand as the core sees it
+    shape2: tuple    # the convolution kernel (correlate: reversed, conjugated in2)
+    dtype1: str
+    dtype2: str
+    axes: tuple      # convolved axes
+    wins: tuple      # (start, length) of the output per convolved axis
+    rt: str          # result dtype of the direct family
+    workers: int
+    layout: str      # 'C' when both operands are C-contiguous, else 'strided'
+
+    def key(self):
+        return (self.op, self.family, self.shape1, self.shape2, self.dtype1, self.dtype2,
+                self.axes, self.wins, self.rt, self.workers, self.layout)
+
+    def keystr(self):
+        return repr(self.key())
+
+
+def make(op, family, a, k, axes, wins, rt, workers):
+    layout = "C" if a.flags.c_contiguous and k.flags.c_contiguous else "strided"
+    return Problem(op, family, tuple(a.shape), tuple(k.shape),
+                   a.dtype.newbyteorder("=").str, k.dtype.newbyteorder("=").str,
+                   tuple(axes), tuple(tuple(w) for w in wins), rt.newbyteorder("=").str,
+                   int(workers), layout)

@@ -1,0 +1,423 @@
+"""The measuring planner: decisions once per key, timing rules, guards, effort
+levels, persistence. Time is injected (fake timer and clock): no sleeps."""
+import json
+import math
+import os
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+import jitconv
+from jitconv import _algorithms, _config, _fftw, _planner, _problem, _store
+from jitconv._planner import Planner
+
+
+class FakeTime:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+class Fake:
+    family = "direct"
+
+    def __init__(self, cid, est, cost, warm=0.0, fail=False, family="direct"):
+        self.id, self.est, self.cost, self.warm, self.fail = cid, est, cost, warm, fail
+        self.family = family
+        self.calls = 0
+        self.clock = None
+
+    def supports(self, p):
+        return True
+
+    def estimate(self, p):
+        return self.est
+
+    def run(self, p, a, k):
+        self.calls += 1
+        if self.fail:
+            raise RuntimeError("boom")
+        self.clock.now += self.warm if self.calls == 1 else self.cost
+
+
+def problem(n=1000, m=31, op="convolve", family="auto", workers=2):
+    a, k = np.zeros(n), np.zeros(m)
+    wins = [(0, n + m - 1)]
+    return _problem.make(op, family, a, k, [0], wins, np.dtype(float), workers)
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    t = FakeTime()
+    pl = Planner()
+    pl.timer = pl.clock = t
+    cands = {}
+
+    def install(*cs):
+        for c in cs:
+            c.clock = t
+            cands[c.id] = c
+        monkeypatch.setattr(_algorithms, "candidates", lambda p: list(cands.values()))
+        return pl
+    monkeypatch.setattr(_config.PLANNER, "effort", "measure")
+    monkeypatch.setattr(_config.PLANNER, "min_measure", 0.0)
+    return install
+
+
+def test_decision_made_once_per_key_and_reused(fake):
+    a, b = Fake("a", 1e-3, 2e-3), Fake("b", 2e-3, 1e-3)
+    pl = fake(a, b)
+    p = problem()
+    d, hit = pl.choose(p)
+    assert not hit and d.source == "measured" and d.chosen == "b"
+    calls = a.calls + b.calls
+    for _ in range(1000):
+        d2, hit = pl.choose(p)
+        assert hit and d2 is d
+    assert a.calls + b.calls == calls  # nothing re-run or re-measured
+    assert pl.stats["planned"] == 1 and pl.stats["hits"] == 1000
+    assert pl.stats["measured"] == 2
+
+
+def test_warm_up_is_not_counted(fake):
+    # 'a' has a 100 s first call (compile/plan) but is fastest afterwards
+    a, b = Fake("a", 1e-3, 1e-4, warm=100.0), Fake("b", 1e-3, 1e-3)
+    pl = fake(a, b)
+    d, _ = pl.choose(problem())
+    assert d.chosen == "a"
+    assert d.timings["a"] == pytest.approx(1e-4)
+    assert d.timings["b"] == pytest.approx(1e-3)
+
+
+def test_margin_keeps_model_pick_within_noise(fake):
+    # the model prefers 'a'; 'b' is measured only 5% faster: within the 1.1 margin
+    a, b = Fake("a", 1e-3, 1.05e-3), Fake("b", 2e-3, 1.0e-3)
+    assert fake(a, b).choose(problem())[0].chosen == "a"
+
+
+def test_measurement_overrules_model_beyond_margin(fake):
+    a, b = Fake("a", 1e-3, 3e-3), Fake("b", 2e-3, 1.0e-3)
+    assert fake(a, b).choose(problem())[0].chosen == "b"
+
+
+def test_failing_candidate_is_infinitely_slow(fake):
+    a, b = Fake("a", 1e-3, 1e-4, fail=True), Fake("b", 2e-3, 1e-3)
+    d, _ = fake(a, b).choose(problem())
+    assert d.chosen == "b" and math.isinf(d.timings["a"]) and "boom" in d.errors["a"]
+
+
+def test_pruned_candidates_are_not_timed(fake):
+    a, b = Fake("a", 1e-3, 1e-3), Fake("far", 1.0, 1e-6)  # estimate 1000x worse
+    d, _ = fake(a, b).choose(problem())
+    assert b.calls == 0 and d.chosen == "a"
+
+
+def test_exhaustive_times_everything(fake, monkeypatch):
+    monkeypatch.setattr(_config.PLANNER, "effort", "exhaustive")
+    a, b = Fake("a", 1e-3, 1e-3), Fake("far", 1.0, 1e-6)
+    d, _ = fake(a, b).choose(problem())
+    assert b.calls > 0 and d.chosen == "far"
+
+
+@pytest.mark.parametrize("effort", ["estimate", "wisdom_only"])
+def test_estimate_and_wisdom_only_never_time(fake, monkeypatch, effort):
+    monkeypatch.setattr(_config.PLANNER, "effort", effort)
+    a, b = Fake("a", 1e-3, 1.0), Fake("b", 2e-3, 1e-6)
+    pl = fake(a, b)
+    d, _ = pl.choose(problem())
+    assert d.source == "estimate" and d.chosen == "a" and a.calls == b.calls == 0
+    assert pl.stats["measured"] == 0
+
+
+def test_small_problems_decided_by_model(fake, monkeypatch):
+    monkeypatch.setattr(_config.PLANNER, "min_measure", 1e-2)
+    a, b = Fake("a", 1e-3, 1.0), Fake("b", 2e-3, 1e-6)
+    d, _ = fake(a, b).choose(problem())
+    assert d.source == "estimate" and a.calls == 0
+
+
+def test_budget_stops_timing(fake, monkeypatch):
+    monkeypatch.setattr(_config.PLANNER, "budget", 1.0)
+    # each call of 'a' takes 2 s: after it the budget is gone, 'b' is skipped
+    a, b = Fake("a", 1e-3, 2.0, warm=2.0), Fake("b", 1.1e-3, 1e-3)
+    d, _ = fake(a, b).choose(problem())
+    assert b.calls == 0 and d.chosen == "a"
+
+
+def test_timing_uses_min_of_repeats(fake):
+    seq = iter([5e-3, 1e-3, 9e-3, 3e-3] * 100)
+
+    class Jittery(Fake):
+        def run(self, p, a, k):
+            self.calls += 1
+            self.clock.now += next(seq)
+    j = Jittery("j", 1e-3, 0)
+    other = Fake("o", 2e-3, 2e-3)
+    d, _ = fake(j, other).choose(problem())
+    assert d.timings["j"] <= 5e-3
+
+
+def test_jitter_within_margin_never_flips(fake):
+    """Two candidates 3% apart with 2% noise: the model's pick survives every time."""
+    rng = np.random.default_rng(0)
+    picks = set()
+    for trial in range(20):
+        class Noisy(Fake):
+            def run(self, p, a, k):
+                self.calls += 1
+                self.clock.now += self.cost * (1 + 0.02 * rng.standard_normal())
+        a, b = Noisy("a", 1e-3, 1.03e-3), Noisy("b", 1.5e-3, 1.0e-3)
+        picks.add(fake(a, b).choose(problem(n=1000 + trial))[0].chosen)
+    assert picks == {"a"}
+
+
+# ------------------------------------------------------------- real kernels
+
+def test_guards_override_timing_with_real_kernels():
+    rng = np.random.default_rng(1)
+    a, k = rng.standard_normal(50_000), rng.standard_normal(20_000)
+    assert jitconv.explain(a, k)["family"] == "fft"
+    a[7] = np.nan
+    e = jitconv.explain(a, k)
+    assert e["source"] == "guard" and e["reason"] == "non-finite" and e["family"] == "direct"
+    ints = np.full(50_000, 2**26, dtype=np.int64)
+    e = jitconv.explain(ints, ints[:20_000])
+    assert e["source"] == "guard" and e["reason"] == "int-exactness"
+
+
+def test_memory_budget_removes_fft(monkeypatch):
+    rng = np.random.default_rng(2)
+    a, k = rng.standard_normal(40_000), rng.standard_normal(20_000)
+    monkeypatch.setattr(_config.PLANNER, "memory_budget", 1000)
+    monkeypatch.setattr(_planner.PLANNER, "memory", {})
+    e = jitconv.explain(a, k)
+    assert e["family"] == "direct"
+    assert {c["id"] for c in e["candidates"]} <= {"direct-serial", "direct-parallel"}
+
+
+def test_explain_sources():
+    rng = np.random.default_rng(3)
+    a, k = rng.standard_normal(300_001), rng.standard_normal(257)
+    e1 = jitconv.explain(a, k, "same")
+    assert e1["source"] in ("measured", "estimate")
+    assert e1["source"] != "measured" or any(c["measured"] for c in e1["candidates"])
+    e2 = jitconv.explain(a, k, "same")
+    assert e2["source"] == "memory" and e2["chosen"] == e1["chosen"]
+    with jitconv.force("oa"):
+        assert jitconv.explain(a, k, "same")["source"] == "forced"
+    e3 = jitconv.explain(a, k, "same", method="direct")
+    assert e3["family"] == "direct" and e3["reason"] == "method='direct'"
+    assert jitconv.explain(a, k, op="oaconvolve")["chosen"] == "oa"
+
+
+def test_choose_conv_method_measure_comes_from_planner():
+    rng = np.random.default_rng(4)
+    a, k = rng.standard_normal(20_000), rng.standard_normal(300)
+    before = jitconv.planner_stats()["measured"]
+    method, times = jitconv.choose_conv_method(a, k, measure=True)
+    assert set(times) == {"direct", "fft"} and all(t > 0 for t in times.values())
+    assert method in ("direct", "fft")
+    assert jitconv.planner_stats()["measured"] > before
+    # the stored decision is what auto runs now
+    assert jitconv.choose_conv_method(a, k) == method
+
+
+def test_set_planner_validates_and_restores():
+    prev = jitconv.set_planner(effort="estimate", budget=0.5)
+    try:
+        assert jitconv.get_planner()["effort"] == "estimate"
+        with pytest.raises(ValueError):
+            jitconv.set_planner(effort="patient")
+    finally:
+        jitconv.set_planner(**prev)
+    assert jitconv.get_planner() == prev
+
+
+# ------------------------------------------------------------- persistence
+
+def _fresh_planner(monkeypatch, path):
+    monkeypatch.setenv("JITCONV_WISDOM", str(path))
+    pl = Planner()
+    monkeypatch.setattr(_planner, "PLANNER", pl)
+    import jitconv.signal as sig
+    monkeypatch.setattr(sig, "PLANNER", pl)
+    import jitconv.planner as pub
+    monkeypatch.setattr(pub, "PLANNER", pl)
+    return pl
+
+
+def _plan_some(pl):
+    rng = np.random.default_rng(5)
+    keys = []
+    for n, m in [(200_000, 64), (100_000, 2000), (300, 250)]:
+        a, k = rng.standard_normal(n), rng.standard_normal(m)
+        job = jitconv.signal._setup("convolve", a, k, "full", "auto", None, None)[1]
+        d, _ = pl.choose(job.problem)
+        keys.append((job.problem, d.chosen, d.source))
+    return keys
+
+
+def test_second_planner_with_stored_wisdom_measures_nothing(tmp_path, monkeypatch):
+    path = tmp_path / "w.json"
+    pl1 = _fresh_planner(monkeypatch, path)
+    first = _plan_some(pl1)
+    assert any(src == "measured" for _, _, src in first)
+    assert path.exists()
+    pl2 = _fresh_planner(monkeypatch, path)
+    second = _plan_some(pl2)
+    assert pl2.stats["measured"] == 0
+    for (p1, c1, s1), (p2, c2, s2) in zip(first, second):
+        assert c1 == c2
+        if s1 == "measured":
+            assert s2 == "disk"
+
+
+CORRUPTIONS = ["garbage", "truncated", "flipped-fftw-flag", "flipped-checksum", "wrong-version",
+               "empty", "directory", "unreadable", "not-json-object"]
+
+
+@pytest.mark.parametrize("how", CORRUPTIONS)
+def test_bad_wisdom_file_warns_once_and_remeasures(tmp_path, monkeypatch, how):
+    path = tmp_path / "w.json"
+    pl = _fresh_planner(monkeypatch, path)
+    _plan_some(pl)
+    raw = path.read_bytes()
+    doc = json.loads(raw)
+    if how == "garbage":
+        path.write_bytes(os.urandom(300))
+    elif how == "truncated":
+        path.write_bytes(raw[: len(raw) // 2])
+    elif how == "flipped-fftw-flag":
+        # flip one hex digit in an FFTW flags field inside the payload (checksum must catch it)
+        payload = json.loads(doc["payload"])
+        w = bytes.fromhex(payload["fftw"][0])
+        i = w.index(b" #x", w.index(b"\n")) + 3
+        w = w[:i] + (b"f" if w[i:i + 1] != b"f" else b"e") + w[i + 1:]
+        payload["fftw"][0] = w.hex()
+        doc["payload"] = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+        path.write_text(json.dumps(doc))
+    elif how == "flipped-checksum":
+        doc["sha256"] = ("0" if doc["sha256"][0] != "0" else "1") + doc["sha256"][1:]
+        path.write_text(json.dumps(doc))
+    elif how == "wrong-version":
+        doc["fingerprint"] = dict(doc["fingerprint"], fftw="2.1.5")
+        path.write_text(json.dumps(doc))
+    elif how == "empty":
+        path.write_bytes(b"")
+    elif how == "directory":
+        path.unlink()
+        path.mkdir()
+    elif how == "unreadable":
+        if os.geteuid() == 0:
+            # root reads anything: simulate the permission error
+            monkeypatch.setattr(_store, "open", _raise(PermissionError(13, "Permission denied")),
+                                raising=False)
+        else:
+            path.chmod(0)
+    elif how == "not-json-object":
+        path.write_text("[1, 2, 3]")
+    _store._warned.clear()
+    pl2 = _fresh_planner(monkeypatch, path)
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        second = _plan_some(pl2)
+    msgs = [str(w.message) for w in rec if "jitconv wisdom" in str(w.message)]
+    assert len(msgs) == 1, msgs
+    assert pl2.stats["measured"] > 0  # re-measured
+    assert all(src in ("measured", "estimate") for _, _, src in second)
+    rng = np.random.default_rng(6)
+    a, k = rng.standard_normal(100_000), rng.standard_normal(2000)
+    np.testing.assert_allclose(jitconv.convolve(a, k), np.convolve(a, k), atol=1e-9)
+
+
+def _raise(exc):
+    def f(*a, **k):
+        raise exc
+    return f
+
+
+def test_write_failure_warns_and_keeps_working(tmp_path, monkeypatch):
+    path = tmp_path / "w.json"
+    pl = _fresh_planner(monkeypatch, path)
+    monkeypatch.setattr(_store.os, "fsync", _raise(OSError(28, "No space left on device")))
+    _store._warned.clear()
+    with pytest.warns(RuntimeWarning, match="cannot write"):
+        _plan_some(pl)
+    assert not path.exists()
+    assert not [f for f in os.listdir(tmp_path) if f.endswith(".tmp")]  # temp file removed
+
+
+def test_read_only_directory(tmp_path, monkeypatch):
+    d = tmp_path / "ro"
+    d.mkdir()
+    pl = _fresh_planner(monkeypatch, d / "w.json")
+    monkeypatch.setattr(_store.tempfile, "mkstemp", _raise(OSError(30, "Read-only file system")))
+    _store._warned.clear()
+    with pytest.warns(RuntimeWarning, match="Read-only"):
+        _plan_some(pl)
+
+
+def test_wisdom_off(monkeypatch, tmp_path):
+    monkeypatch.setenv("JITCONV_WISDOM", "off")
+    assert jitconv.wisdom_path() is None
+    monkeypatch.delenv("JITCONV_WISDOM")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert jitconv.wisdom_path() == str(tmp_path / "jitconv" / "wisdom.json")
+
+
+def test_export_import_roundtrip(tmp_path, monkeypatch):
+    pl = _fresh_planner(monkeypatch, tmp_path / "a.json")
+    _plan_some(pl)
+    out = tmp_path / "export.json"
+    assert jitconv.export_wisdom(str(out))
+    jitconv.forget_wisdom()
+    assert jitconv.import_wisdom(str(out))
+    _store._warned.clear()
+    with pytest.warns(RuntimeWarning):
+        assert not jitconv.import_wisdom(str(tmp_path / "a.json.missing")) or True
+        out.write_text("{}")
+        assert not jitconv.import_wisdom(str(out))
+
+
+def test_fftw_wisdom_validator_rejects_wide_flags():
+    ok = (b"(fftw-3.3.5 fftw_wisdom #x3c273403 #x192df114 #x4d08727c #xe98e9b9d\n"
+          b"  (fftw_codelet_n1fv_20_avx 0 #x11bdd #x11bdd #x0 #x7c927fb6 #xbf83b122 #x0cc3dc43 #x06982324)\n)\n")
+    assert _fftw.valid_wisdom(ok)
+    bad = ok.replace(b"#x11bdd #x11bdd", b"#x911bdd #x11bdd")
+    assert not _fftw.valid_wisdom(bad)
+    assert not _fftw.valid_wisdom(ok.replace(b"(fftw_codelet", b"(fftw codelet"))
+    assert not _fftw.valid_wisdom(b"")
+    with pytest.raises(ValueError):
+        _fftw.import_wisdom((bad, ok, ok))
+
+
+@pytest.mark.slow
+def test_second_process_measures_nothing(tmp_path):
+    """The acceptance check, across real processes."""
+    code = r"""
+import json, sys, numpy as np, jitconv
+rng = np.random.default_rng(0)
+picks = []
+for n, m in [(200_000, 64), (100_000, 2000), (50_000, 5000), (2048, 2048)]:
+    a, k = rng.standard_normal(n), rng.standard_normal(m)
+    picks.append(jitconv.explain(a, k)["chosen"])
+    jitconv.convolve(a, k)
+print(json.dumps({"picks": picks, "stats": jitconv.planner_stats()}))
+"""
+    env = dict(os.environ, JITCONV_WISDOM=str(tmp_path / "w.json"))
+    env["PYTHONPATH"] = os.pathsep.join([os.path.dirname(os.path.dirname(jitconv.__file__)),
+                                         env.get("PYTHONPATH", "")])
+    runs = []
+    for _ in range(2):
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                             text=True, timeout=600)
+        assert out.returncode == 0, out.stderr[-2000:]
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    assert runs[0]["stats"]["measured"] > 0
+    assert runs[1]["stats"]["measured"] == 0
+    assert runs[1]["picks"] == runs[0]["picks"]
