@@ -7,12 +7,12 @@ from ._config import set_workers
 from .signal import (choose_conv_method, convolve, convolve2d, correlate, correlate2d,
                      correlation_lags, fftconvolve, oaconvolve)
 from . import signal
-from .planner import (explain, export_wisdom, force, forget_wisdom, get_planner, import_wisdom,
+from .planner import (Plan, plan, explain, export_wisdom, force, forget_wisdom, get_planner, import_wisdom,
                       planner_stats, set_planner, wisdom_path)
 
 __version__ = "0.1.0"
 
 __all__ = ["convolve", "correlate", "fftconvolve", "oaconvolve", "convolve2d",
            "correlate2d", "choose_conv_method", "correlation_lags", "set_workers",
-           "signal", "explain", "planner_stats", "set_planner", "get_planner", "force",
+           "signal", "plan", "Plan", "explain", "planner_stats", "set_planner", "get_planner", "force",
            "export_wisdom", "import_wisdom", "forget_wisdom", "wisdom_path"]

@@ -133,7 +133,52 @@ def _load(dst, src):
     dst[tuple(slice(0, s) for s in src.shape)] = src
 
 
-def freq_conv(a, k, axes, fshape, crop, single, workers, slot=0):
+class _Geometry:
+    """Transform kinds, padded shapes and thread count of one frequency-domain product."""
+
+    def __init__(self, shape_a, shape_k, axes, fshape, complex_, workers):
+        self.axes = tuple(axes)
+        shp_a, shp_k = list(shape_a), list(shape_k)
+        for ax, n in zip(self.axes, fshape):
+            shp_a[ax] = n
+            shp_k[ax] = n
+        self.shp_a, self.shp_k = tuple(shp_a), tuple(shp_k)
+        self.shp_o = tuple(np.broadcast_shapes(self.shp_a, self.shp_k))
+        self.complex = complex_
+        self.fwd, self.inv = ("c2c", "c2c-inv") if complex_ else ("r2c", "c2r")
+        # FFTW's threads cost more than they save on small transforms (measured:
+        # a 68-point transform with 2 threads took milliseconds on a busy machine)
+        self.threads = workers if math.prod(self.shp_o) >= THREADED_MIN else 1
+        self.scale = 1.0 / float(math.prod(fshape))
+
+    def spec(self, s):
+        if self.complex:
+            return tuple(s)
+        s = list(s)
+        s[self.axes[-1]] = s[self.axes[-1]] // 2 + 1
+        return tuple(s)
+
+    def plan(self, which, single, slot):
+        if which == "a":
+            return _get_plan(self.fwd, self.shp_a, self.spec(self.shp_a), single, self.axes,
+                             self.threads, (slot, 0))
+        if which == "k":
+            return _get_plan(self.fwd, self.shp_k, self.spec(self.shp_k), single, self.axes,
+                             self.threads, (slot, 1))
+        return _get_plan(self.inv, self.spec(self.shp_o), self.shp_o, single, self.axes,
+                         self.threads, (slot, 2))
+
+
+def spectrum(k, shape_a, axes, fshape, complex_, single, workers):
+    """The (scaled) spectrum of a kernel, as a new array, for `freq_conv`'s ``kspec``."""
+    g = _Geometry(shape_a, k.shape, axes, fshape, complex_, workers)
+    pk = g.plan("k", single, 9)
+    _load(pk.inp, k)
+    pk.fftw.execute()
+    return np.multiply(pk.out, g.scale, dtype=pk.out.dtype)
+
+
+def freq_conv(a, k, axes, fshape, crop, single, workers, slot=0, kspec=None, out=None):
     """Circular convolution of ``a`` and ``k`` of lengths ``fshape`` along ``axes``.
 
     Parameters
@@ -150,48 +195,40 @@ def freq_conv(a, k, axes, fshape, crop, single, workers, slot=0):
         Compute in single precision (float32/complex64).
     workers : int
         FFTW threads.
+    slot : int
+        Separates plans of the same shapes used at once (overlap-add vs full).
+    kspec : ndarray, optional
+        ``k``'s spectrum from `spectrum` (a reusable plan's cache); ``k`` is
+        then only used for its shape.
+    out : ndarray, optional
+        Where to write ``result[crop]`` (a new array otherwise).
 
     Returns
     -------
     ndarray
-        A new array (not a plan buffer) holding ``result[crop]``.
+        ``out`` or a new array (never a plan buffer) holding ``result[crop]``.
     """
-    axes = tuple(axes)
     complex_ = a.dtype.kind == "c" or k.dtype.kind == "c"
-    nd = a.ndim
-    shp_a = list(a.shape)
-    shp_k = list(k.shape)
-    for ax, n in zip(axes, fshape):
-        shp_a[ax] = n
-        shp_k[ax] = n
-    shp_o = list(np.broadcast_shapes(tuple(shp_a), tuple(shp_k)))
-    if complex_:
-        fwd, inv = "c2c", "c2c-inv"
-        spec = lambda s: tuple(s)
-    else:
-        fwd, inv = "r2c", "c2r"
-        last = axes[-1]
-
-        def spec(s):
-            s = list(s)
-            s[last] = s[last] // 2 + 1
-            return tuple(s)
-    # FFTW's threads cost more than they save on small transforms (measured:
-    # a 68-point transform with 2 threads took milliseconds on a busy machine)
-    threads = workers if math.prod(shp_o) >= THREADED_MIN else 1
-    pa = _get_plan(fwd, tuple(shp_a), spec(shp_a), single, axes, threads, (slot, 0))
-    pk = _get_plan(fwd, tuple(shp_k), spec(shp_k), single, axes, threads, (slot, 1))
-    pi = _get_plan(inv, spec(shp_o), tuple(shp_o), single, axes, threads, (slot, 2))
+    g = _Geometry(a.shape, k.shape, axes, fshape, complex_, workers)
+    pa = g.plan("a", single, slot)
+    pi = g.plan("inv", single, slot)
     _trace.record("fft-complex" if complex_ else "fft-real")
     _load(pa.inp, a)
     pa.fftw.execute()
-    _load(pk.inp, k)
-    pk.fftw.execute()
-    scale = 1.0 / float(np.prod(fshape))
-    np.multiply(pa.out, pk.out, out=pi.inp)
+    if kspec is None:
+        pk = g.plan("k", single, slot)
+        _load(pk.inp, k)
+        pk.fftw.execute()
+        np.multiply(pa.out, pk.out, out=pi.inp)
+        pi.fftw.execute()
+        res = pi.out[crop]
+        return np.multiply(res, g.scale, dtype=res.dtype, out=out)
+    np.multiply(pa.out, kspec, out=pi.inp)
     pi.fftw.execute()
     res = pi.out[crop]
-    out = np.multiply(res, scale, dtype=res.dtype)
+    if out is None:
+        return res.copy()
+    np.copyto(out, res, casting="same_kind")
     return out
 
 

@@ -5,11 +5,13 @@ The planner measures each candidate algorithm once per problem key
 in memory and on disk with FFTW's wisdom, like FFTW's planner or cuDNN's
 benchmark mode but for the whole convolution.
 """
+import numpy as np
+
 from . import _config, _fftw, _store
 from ._planner import PLANNER, force, planner_stats
 from ._config import EFFORTS
 
-__all__ = ["explain", "planner_stats", "set_planner", "get_planner", "force",
+__all__ = ["explain", "plan", "Plan", "planner_stats", "set_planner", "get_planner", "force",
            "export_wisdom", "import_wisdom", "forget_wisdom", "wisdom_path"]
 
 
@@ -175,3 +177,119 @@ def forget_wisdom():
         PLANNER.forget()
         PLANNER._disk = {}
         _fftw.forget_wisdom()
+
+
+class Plan:
+    """A reusable plan for repeated calls of one problem with a fixed kernel.
+
+    Made by `plan`. The algorithm is chosen once; for the FFT algorithm the
+    kernel's spectrum is computed once and kept, with the FFTW plans and
+    their buffers (per calling thread).
+
+    Examples
+    --------
+    >>> import numpy as np, jitconv
+    >>> h = np.hanning(65)
+    >>> p = jitconv.plan(np.zeros(10_000), h, "same")
+    >>> y = p(np.random.default_rng(0).standard_normal(10_000))
+    >>> out = np.empty_like(y); _ = p(np.ones(10_000), out=out)
+    """
+
+    def __init__(self, op, in1, in2, mode, method, axes, workers):
+        from . import _algorithms
+        from .signal import _setup
+        a1 = np.asarray(in1)
+        early, job = _setup(op, a1, in2, mode, method, axes, workers)
+        if job is None:
+            raise ValueError("nothing to plan: this call is answered without a kernel "
+                             "(0-d, empty, broadcast-only or a SciPy-fallback dtype)")
+        self.op, self.mode, self.method, self.axes, self.workers = op, mode, method, axes, workers
+        self.shape, self.dtype = a1.shape, a1.dtype
+        self.job = job
+        # fftconvolve/oaconvolve swap the operands in 'valid' mode when in2 is larger
+        self.swapped = job.a is not a1
+        d, _ = job.decide()
+        self.chosen = d.chosen
+        self.candidate = _algorithms.BY_ID[d.chosen]
+        self.out_shape, self.out_dtype = job.shape, np.dtype(job.rt).newbyteorder("=")
+        self._kspec = None
+        if d.chosen == "fft" and not self.swapped:
+            from ._algorithms import fft_single
+            from ._core import _crop
+            from ._shapes import fft_length_for_window, next_fast_len
+            p = job.problem
+            self._fshape = [next_fast_len(fft_length_for_window(p.shape1[ax], p.shape2[ax], s, l))
+                            for ax, (s, l) in zip(p.axes, p.wins)]
+            self._single = fft_single(p)
+            self._crop = _crop(len(p.shape1), list(p.axes), list(p.wins))
+            cplx = job.a.dtype.kind == "c" or job.k.dtype.kind == "c"
+            self._kspec = _fftw.spectrum(job.k, job.a.shape, p.axes, self._fshape, cplx,
+                                         self._single, p.workers)
+
+    def __repr__(self):
+        return (f"<jitconv.Plan {self.op} {self.shape} {self.dtype} mode={self.mode!r} "
+                f"algorithm={self.chosen!r}>")
+
+    def __call__(self, x, out=None):
+        """Compute the planned operation of ``x`` (same shape and dtype as planned).
+
+        Parameters
+        ----------
+        x : array_like
+            The varying input.
+        out : ndarray, optional
+            Output array of the result's shape and dtype.
+
+        Returns
+        -------
+        ndarray
+        """
+        x = np.asarray(x)
+        if x.shape != self.shape or x.dtype != self.dtype:
+            raise ValueError(f"plan made for shape {self.shape} and dtype {self.dtype}, "
+                             f"got {x.shape} and {x.dtype}")
+        if out is not None and (out.shape != self.out_shape or out.dtype != self.out_dtype):
+            raise ValueError(f"out must have shape {self.out_shape} and dtype {self.out_dtype}")
+        from .signal import Job
+        j = self.job
+        if self._kspec is not None:
+            p = j.problem
+            direct_out = out if (self.op in ("fftconvolve", "oaconvolve")
+                                 and out is not None and out.flags.c_contiguous) else None
+            res = _fftw.freq_conv(x, j.k, p.axes, self._fshape, self._crop, self._single,
+                                  p.workers, kspec=self._kspec, out=direct_out)
+            if direct_out is not None:
+                return out
+            res = j.finish(res, self.candidate)
+        else:
+            a, k = (j.a, x) if self.swapped else (x, j.k)
+            res = Job(a, k, j.problem, j.rt, j.guard, j.shape).run(self.chosen)
+        if out is None:
+            return res
+        np.copyto(out, res)
+        return out
+
+
+def plan(in1, in2, mode="full", method="auto", op="convolve", *, axes=None, workers=None):
+    """Plan repeated calls ``op(x, in2, mode, ...)`` for arrays ``x`` like `in1`.
+
+    Parameters
+    ----------
+    in1 : array_like
+        An example of the varying input (its shape and dtype are planned for;
+        its values only matter to the semantic guards).
+    in2 : array_like
+        The fixed kernel.
+    mode, method, axes, workers :
+        As in the call.
+    op : {'convolve', 'correlate', 'fftconvolve', 'oaconvolve'}, optional
+
+    Returns
+    -------
+    Plan
+        Callable as ``plan(x, out=None)``.
+    """
+    if op not in ("convolve", "correlate", "fftconvolve", "oaconvolve"):
+        raise ValueError(f"op must be 'convolve', 'correlate', 'fftconvolve' or 'oaconvolve', not {op!r}")
+    return Plan(op, in1, in2, mode, method if op in ("convolve", "correlate") else None,
+                axes, workers)

@@ -65,14 +65,17 @@ class Job:
 
     def run(self, chosen=None):
         cand = _algorithms.BY_ID[chosen or self.decide()[0].chosen]
-        res = cand.run(self.problem, self.a, self.k)
+        return self.finish(cand.run(self.problem, self.a, self.k), cand)
+
+    def finish(self, res, cand):
+        """Cast a candidate's internal result to the caller's dtype and shape."""
         if self.problem.op in ("fftconvolve", "oaconvolve"):
             res = np.broadcast_to(res, self.shape) if res.shape != self.shape else res
             return np.ascontiguousarray(res, dtype=self.rt)
         if cand.family == "direct":
             return _core.finalize(res, self.rt, rounded=False)
         if res.size and not np.isfinite(res).all():
-            warnings.warn(_NAN_WARNING, RuntimeWarning, stacklevel=4)
+            warnings.warn(_NAN_WARNING, RuntimeWarning, stacklevel=5)  # the caller's line
         return _core.finalize(res, self.rt, rounded=True)
 
 

@@ -421,3 +421,54 @@ print(json.dumps({"picks": picks, "stats": jitconv.planner_stats()}))
     assert runs[0]["stats"]["measured"] > 0
     assert runs[1]["stats"]["measured"] == 0
     assert runs[1]["picks"] == runs[0]["picks"]
+
+
+# ------------------------------------------------------------- plans
+
+@pytest.mark.parametrize("op,mode,dtype", [
+    ("convolve", "same", np.float64), ("correlate", "full", np.complex128),
+    ("fftconvolve", "valid", np.float32), ("oaconvolve", "full", np.float64),
+    ("convolve", "full", np.int64), ("fftconvolve", "valid", np.float64)])
+@pytest.mark.parametrize("cid", [None, "fft", "direct-serial"])
+def test_plan_matches_calls(op, mode, dtype, cid):
+    rng = np.random.default_rng(7)
+    x = (rng.standard_normal(5000) * 10).astype(dtype)
+    h = (rng.standard_normal(101) * 10).astype(dtype)
+    if np.dtype(dtype).kind == "c":
+        x = x + 1j * rng.standard_normal(5000)
+        h = h + 1j * rng.standard_normal(101)
+    swapped = op == "fftconvolve" and mode == "valid" and dtype == np.float64
+    args = (h, x) if swapped else (x, h)  # in2 larger: the operands swap
+    import contextlib
+    ctx = jitconv.force(cid) if cid else contextlib.nullcontext()
+    with ctx:
+        pl = jitconv.plan(*args, mode, op=op)
+        for scale in (1, -2):
+            y = pl(args[0] * scale)
+            ref = getattr(jitconv, op)(args[0] * scale, args[1], mode)
+            assert y.dtype == ref.dtype and y.shape == ref.shape
+            np.testing.assert_allclose(y, ref, rtol=0, atol=1e-4 * np.abs(ref).max())
+            out = np.empty_like(ref)
+            assert pl(args[0] * scale, out=out) is out
+            np.testing.assert_array_equal(out, y)
+    assert "Plan" in repr(pl)
+
+
+def test_plan_caches_kernel_spectrum():
+    rng = np.random.default_rng(8)
+    x, h = rng.standard_normal(50_000), rng.standard_normal(4000)
+    with jitconv.force("fft"):
+        pl = jitconv.plan(x, h, "same")
+    assert pl._kspec is not None
+    from jitconv import _trace
+    with _trace.paths() as log:
+        pl(x)
+    assert log == ["fft-real"]
+
+
+def test_plan_rejects_other_shapes():
+    pl = jitconv.plan(np.zeros(100), np.ones(5))
+    with pytest.raises(ValueError, match="plan made for"):
+        pl(np.zeros(101))
+    with pytest.raises(ValueError, match="out must"):
+        pl(np.zeros(100), out=np.empty(3))
