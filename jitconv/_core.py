@@ -62,14 +62,21 @@ def _crop(nd, axes, wins):
 
 
 def run_fft(a, k, axes, wins, single, workers):
-    """Windows of the full convolution by one FFT of padded length per axis."""
-    if not axes:
+    """Windows of the full convolution by one FFT of padded length per axis.
+
+    Along convolved axes where an operand has length 1 the convolution is a
+    broadcast product: no transform there, only the window's crop.
+    """
+    crop = _crop(a.ndim, axes, wins)
+    tx = [(ax, w) for ax, w in zip(axes, wins) if a.shape[ax] > 1 and k.shape[ax] > 1]
+    if not tx:
         _trace.record("fft-none")
-        return np.multiply(a, k, dtype=np.result_type(fft_float(a.dtype), fft_float(k.dtype)))
+        full = np.multiply(a, k, dtype=np.result_type(fft_float(a.dtype), fft_float(k.dtype)))
+        return np.ascontiguousarray(full[crop])
     from . import _fftw
     fshape = [next_fast_len(fft_length_for_window(a.shape[ax], k.shape[ax], s, l))
-              for ax, (s, l) in zip(axes, wins)]
-    return _fftw.freq_conv(a, k, axes, fshape, _crop(a.ndim, axes, wins), single, workers)
+              for ax, (s, l) in tx]
+    return _fftw.freq_conv(a, k, [ax for ax, _ in tx], fshape, crop, single, workers)
 
 
 def run_oa(a, k, axes, wins, single, workers):

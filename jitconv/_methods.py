@@ -21,7 +21,8 @@ DIRECT_MAC = {"f4": 0.18e-9, "f8": 0.22e-9, "c8": 0.9e-9, "c16": 0.95e-9, "i8": 
 FFT_UNIT = {False: 1.3e-9, True: 0.8e-9}
 #: fixed costs: Python driver + plan lookup
 DIRECT_FIXED = 12e-6
-PARALLEL_FIXED = 15e-6
+#: an OpenMP launch costs ~0.1 ms when the other core is busy (RELIABILITY.md row 4)
+PARALLEL_FIXED = 150e-6
 FFT_FIXED = 60e-6
 #: largest integer bound for exact float64 FFT results (SciPy's rule)
 EXACT_INT = 2 ** np.finfo(np.float64).nmant - 1

@@ -73,8 +73,11 @@ def swap_needed(mode, s1, s2, axes=None):
 def fft_axes(a, b, axes):
     """``axes`` of the frequency-domain functions, as SciPy normalises them.
 
-    Returns the sorted-as-given list of convolved axes with length-1 axes
-    dropped (they broadcast), after checking the other axes broadcast.
+    Returns ``(requested, kept)``: the convolved axes as given (all when
+    None), and those where neither input has length 1 (SciPy's 'valid'-mode
+    check and the FFTs use only these; along the others the convolution is a
+    broadcast product, still cropped to the mode's window). The axes not
+    requested must broadcast.
     """
     nd = a.ndim
     if axes is None:
@@ -94,19 +97,12 @@ def fft_axes(a, b, axes):
         if len(set(axs)) != len(axs):
             raise ValueError("all axes must be unique")
     s1, s2 = a.shape, b.shape
-    axs = [x for x in axs if s1[x] != 1 and s2[x] != 1]
+    kept = [x for x in axs if s1[x] != 1 and s2[x] != 1]
     if not all(s1[x] == s2[x] or s1[x] == 1 or s2[x] == 1
-               for x in range(nd) if x not in axs):
+               for x in range(nd) if x not in kept):
         raise ValueError("incompatible shapes for in1 and in2:"
                          f" {s1} and {s2}")
-    return axs
-
-
-def conv_axes(a, b, axes):
-    """``axes`` for convolve/correlate (a jitconv extra): all axes when None."""
-    if axes is None:
-        return list(range(a.ndim))
-    return fft_axes(a, b, axes)
+    return axs, kept
 
 
 def windows(mode, s1, s2, axes):

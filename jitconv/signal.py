@@ -106,8 +106,8 @@ def _setup(op, in1, in2, mode, method, axes, workers):
             return a * k, None
         if a.ndim != k.ndim:
             raise ValueError("volume and kernel should have the same dimensionality")
-        ax = V.conv_axes(a, k, axes)
-        V.swap_needed(mode, a.shape, k.shape, ax if axes is not None else None)
+        ax, kept = V.fft_axes(a, k, axes)
+        V.swap_needed(mode, a.shape, k.shape, kept if axes is not None else None)
         V.method(method)
         {"auto": V.mode_auto, "direct": V.mode_direct, "fft": V.mode_fft}[method](mode)
     elif op == "correlate":
@@ -117,15 +117,15 @@ def _setup(op, in1, in2, mode, method, axes, workers):
             raise ValueError("in1 and in2 should have the same dimensionality")
         V.mode_direct(mode)
         V.method(method)
-        ax = V.conv_axes(a, k, axes)
-        V.swap_needed(mode, a.shape, k.shape, ax if axes is not None else None)
+        ax, kept = V.fft_axes(a, k, axes)
+        V.swap_needed(mode, a.shape, k.shape, kept if axes is not None else None)
     else:  # fftconvolve, oaconvolve
         if a.ndim == k.ndim == 0:
             return a * k, None
         if a.ndim != k.ndim:
             raise ValueError("in1 and in2 should have the same dimensionality")
-        ax = V.fft_axes(a, k, axes)
-        V.swap_needed(mode, a.shape, k.shape, ax)
+        ax, kept = V.fft_axes(a, k, axes)
+        V.swap_needed(mode, a.shape, k.shape, kept)
         V.mode_fft(mode)
     workers = _config.check_workers(workers)
     if _needs_fallback(a, k):
@@ -141,19 +141,26 @@ def _setup(op, in1, in2, mode, method, axes, workers):
             k = _reverse_conj(k, ax)
         return None, _nd_job(op, a, k, ax, mode, method, workers, s1, s2)
     rt = np.result_type(_core.fft_float(a.dtype), _core.fft_float(k.dtype))
-    if V.swap_needed(mode, a.shape, k.shape, ax):
+    if V.swap_needed(mode, a.shape, k.shape, kept):
         a, k = k, a
     wins = V.windows(mode, a.shape, k.shape, ax)
     shape = V.out_shape(a.shape, k.shape, ax, wins)
     if a.size == 0 or k.size == 0:
         return np.zeros(tuple(0 if (a.shape[i] == 0 or k.shape[i] == 0) else n
                               for i, n in enumerate(shape)), dtype=rt), None
-    if not ax:
-        # only length-1 convolved axes: SciPy multiplies (keeping the input dtype)
-        return np.ascontiguousarray(np.broadcast_to(a * k, shape)), None
+    if not kept:
+        # only length-1 convolved axes: SciPy multiplies (keeping the input
+        # dtype), then crops to the mode's window
+        return np.ascontiguousarray(np.broadcast_to(a * k, _full_shape(a, k, ax))[
+            _core._crop(a.ndim, ax, wins)]), None
     family = "fft" if op == "fftconvolve" else "oa"
     p = _problem.make(op, family, a, k, ax, wins, rt, workers)
     return None, Job(a, k, p, rt, None, shape)
+
+
+def _full_shape(a, k, axes):
+    return tuple(a.shape[i] + k.shape[i] - 1 if i in axes else max(a.shape[i], k.shape[i])
+                 for i in range(a.ndim))
 
 
 def _call(op, in1, in2, mode, method, axes, workers):
