@@ -37,6 +37,15 @@ class _Plan:
         self.fftw, self.inp, self.out = fftw, inp, out
         self.nbytes = inp.nbytes + out.nbytes
 
+    def __del__(self):
+        # destroying an FFTW plan must not overlap wisdom export or planning,
+        # also when a thread's cache dies with its thread
+        try:
+            with LOCK:
+                self.fftw = None
+        except Exception:  # noqa: BLE001 - interpreter shutdown
+            pass
+
 
 def _cache():
     c = getattr(_tls, "plans", None)
