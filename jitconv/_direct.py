@@ -7,6 +7,8 @@ kernel shape of ``kernels.direct`` (valid correlation of a padded 4-d batch).
 """
 import itertools
 import math
+import threading
+import warnings
 
 import numpy as np
 import numba
@@ -126,24 +128,99 @@ def _readonly(a):
     return v
 
 
+class _Threads:
+    """Kernel threads in use by parallel regions of this process.
+
+    Each parallel call reserves its threads; when fewer than two are free it
+    runs the serial kernel instead. So Python threads calling jitconv at once
+    never oversubscribe the CPUs, and under numba's ``workqueue`` layer (which
+    aborts the process on concurrent parallel launches) only one parallel
+    region ever runs at a time.
+    """
+
+    def __init__(self, total):
+        self.free = total
+        self.active = 0
+        self.lock = threading.Lock()
+        self.layer = None  # numba's threading layer, known after the first launch
+        self.first = threading.Lock()
+
+    def take(self, n):
+        with self.lock:
+            if self.layer == "workqueue" and self.active:
+                return 0
+            k = min(n, self.free)
+            if k < 2:
+                return 0
+            self.free -= k
+            self.active += 1
+            return k
+
+    def give(self, k):
+        with self.lock:
+            self.free += k
+            self.active -= 1
+
+
+THREADS = _Threads(_config.CPUS)
+
+
 def _run(x, w, out, workers, parallel=None):
     if out.size == 0:
         return
     x, w = _readonly(x), _readonly(w)
     if parallel is None:
         parallel = out.size * (w.size // w.shape[0]) >= _config.SERIAL_WORK
-    if workers <= 1 or not parallel or _config.FORKED_AFTER_OMP:
+    k = 0
+    if parallel and workers > 1 and not _config.FORKED_AFTER_OMP:
+        k = THREADS.take(min(workers, numba.config.NUMBA_NUM_THREADS))
+    if k < 2:
         _trace.record("direct-serial")
-        _k.corr_valid_serial(x, w, out, CHUNK)
+        _call(_k.corr_valid_serial, x, w, out, CHUNK)
         return
     _trace.record("direct-parallel")
     prev = numba.get_num_threads()
-    n = min(workers, numba.config.NUMBA_NUM_THREADS)
     try:
-        numba.set_num_threads(n)
-        _k.corr_valid_parallel(x, w, out, CHUNK)
+        numba.set_num_threads(k)
+        if THREADS.layer is None:
+            with THREADS.first:  # the layer starts once; learn which it is
+                _call(_k.corr_valid_parallel, x, w, out, CHUNK)
+                THREADS.layer = numba.threading_layer()
+        else:
+            _call(_k.corr_valid_parallel, x, w, out, CHUNK)
     finally:
         numba.set_num_threads(prev)
+        THREADS.give(k)
+
+
+_KERNELS = (_k._task, _k.corr_valid_serial, _k.corr_valid_parallel)
+
+
+def _call(fn, *args):
+    """Call a kernel; recover once from a corrupt on-disk numba cache.
+
+    A truncated ``.nbc`` or garbage ``.nbi`` (a killed writer, a full disk)
+    makes numba raise while loading (numba#10434): usually ``UnpicklingError``,
+    but random bytes can unpickle into other errors. Inputs are validated
+    before any kernel runs, so a kernel call has no other expected failure:
+    drop our cache index, warn, compile afresh, retry once.
+    """
+    try:
+        return fn(*args)
+    except Exception as exc:  # noqa: BLE001 - see above; a second failure propagates
+        caches = [d._cache for d in _KERNELS if type(getattr(d, "_cache", None)).__name__
+                  not in ("NoneType", "NullCache")]
+        if not caches:
+            raise
+        for cache in caches:
+            try:
+                cache.flush()
+            except OSError:
+                pass
+        warnings.warn(f"jitconv: the numba cache was unreadable ({type(exc).__name__}: {exc}); "
+                      "it was cleared and the kernels are compiled again", RuntimeWarning,
+                      stacklevel=4)
+        return fn(*args)
 
 
 def _run_high(xs, w, B, L, out_dtype, acc, workers, parallel):

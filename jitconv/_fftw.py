@@ -26,6 +26,12 @@ _tls = threading.local()
 #: transforms (batch included) smaller than this run on one FFTW thread
 THREADED_MIN = 1 << 15
 
+#: ``forked``: this process is a fork child of a process that ran threaded
+#: FFTW plans. FFTW's worker pool does not survive fork (a threaded execute
+#: in the child waits forever for workers that no longer exist, verified),
+#: so the child plans single-threaded.
+_state = {"forked": False, "threaded": False}
+
 REAL = {False: np.dtype(np.float64), True: np.dtype(np.float32)}
 CPLX = {False: np.dtype(np.complex128), True: np.dtype(np.complex64)}
 
@@ -90,6 +96,8 @@ def _get_plan(kind, in_shape, out_shape, single, axes, threads, slot):
         except RuntimeError:  # FFTW_WISDOM_ONLY without wisdom for this transform
             fftw = pyfftw.FFTW(inp, out, axes=axes, direction=direction,
                                flags=("FFTW_ESTIMATE", "FFTW_DESTROY_INPUT"), threads=threads)
+    if threads > 1:
+        _state["threaded"] = True
     p = _Plan(fftw, inp, out)
     c[key] = p
     _tls.nbytes += p.nbytes
@@ -158,6 +166,8 @@ class _Geometry:
         # FFTW's threads cost more than they save on small transforms (measured:
         # a 68-point transform with 2 threads took milliseconds on a busy machine)
         self.threads = workers if math.prod(self.shp_o) >= THREADED_MIN else 1
+        if _state["forked"]:
+            self.threads = 1
         self.scale = 1.0 / float(math.prod(fshape))
 
     def spec(self, s):
@@ -309,6 +319,8 @@ def _after_fork_child():
     global LOCK
     LOCK = threading.RLock()
     _tls.__dict__.clear()
+    if _state["threaded"]:
+        _state["forked"] = True
 
 
 if hasattr(os, "register_at_fork"):
