@@ -57,6 +57,12 @@ class PlannerSettings:
     memory_budget : int
         Bytes the FFT paths may allocate (~5x the output at their peak);
         beyond it they are not candidates. ``JITCONV_MEMORY_BUDGET``.
+    deterministic : bool
+        Bitwise reproducible results: no timing (the model decides from
+        shapes alone), FFTW_ESTIMATE plans, one FFTW thread.
+        ``JITCONV_DETERMINISTIC=1``.
+    max_keys : int
+        Decisions kept in memory (least recently planned go first).
     """
 
     def __init__(self):
@@ -67,6 +73,8 @@ class PlannerSettings:
         self.margin = _env_float("JITCONV_MARGIN", 1.1)
         self.min_measure = _env_float("JITCONV_MIN_MEASURE", 100e-6)
         self.memory_budget = _env_int("JITCONV_MEMORY_BUDGET", _default_memory_budget())
+        self.deterministic = os.environ.get("JITCONV_DETERMINISTIC", "0") not in ("", "0", "false")
+        self.max_keys = _env_int("JITCONV_MAX_KEYS", 20_000)
 
 
 def _default_memory_budget():
@@ -87,8 +95,10 @@ PLANNER = PlannerSettings()
 #: FFTW_ESTIMATE even when measuring: their MEASURE plans gain nothing.
 FFTW_MEASURE_MIN = _env_int("JITCONV_FFTW_MEASURE_MIN", 4096)
 
-#: Bytes of cached FFTW plans (with their buffers) kept per thread.
+#: Bytes of cached FFTW plans (with their buffers) kept per thread, and how
+#: many plans (FFTW's own plan data is not counted in the bytes).
 PLAN_CACHE_BYTES = _env_int("JITCONV_PLAN_CACHE_BYTES", 256 * 2**20)
+PLAN_CACHE_PLANS = _env_int("JITCONV_PLAN_CACHE_PLANS", 512)
 
 _local = threading.local()
 

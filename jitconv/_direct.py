@@ -103,6 +103,9 @@ def direct_conv(a, k, axes, windows, cdtype, workers, parallel=None):
     lo = [w[0] - (mi - 1) for w, mi in zip(windows, m)]
     X = [li + mi - 1 for li, mi in zip(L, m)]
     xs = _padded(at, lo, X, cdtype)
+    # where the data lies in xs, per axis: the kernel never multiplies padding
+    n = at.shape[1:]
+    ranges = [(max(0, -l), max(0, min(x, ni - l))) for l, x, ni in zip(lo, X, n)]
     flip = (slice(None),) + (slice(None, None, -1),) * len(axes)
     w = np.ascontiguousarray(kt[flip], dtype=acc)
     out_dtype = cdtype
@@ -112,9 +115,9 @@ def direct_conv(a, k, axes, windows, cdtype, workers, parallel=None):
         x4 = xs.reshape((xs.shape[0],) + pad + xs.shape[1:])
         w4 = w.reshape((w.shape[0],) + pad + w.shape[1:])
         out = np.empty((B,) + pad + tuple(L), dtype=out_dtype)
-        _run(x4, w4, out, workers, parallel)
+        _run(x4, w4, out, workers, parallel, [(0, 1)] * (3 - d) + ranges)
     else:
-        out = _run_high(xs, w, B, L, out_dtype, acc, workers, parallel)
+        out = _run_high(xs, w, B, L, out_dtype, acc, workers, parallel, ranges)
     out = out.reshape(tuple(bshape) + tuple(L))
     inv = np.argsort(perm)
     return out.transpose(inv)
@@ -165,9 +168,13 @@ class _Threads:
 THREADS = _Threads(_config.CPUS)
 
 
-def _run(x, w, out, workers, parallel=None):
+def _run(x, w, out, workers, parallel=None, ranges=None):
+    """Run the kernel; ``ranges``: data range ``(lo, hi)`` of ``x`` per spatial axis."""
     if out.size == 0:
         return
+    if ranges is None:
+        ranges = [(0, s) for s in x.shape[1:]]
+    bounds = tuple(int(v) for r in ranges for v in r)
     x, w = _readonly(x), _readonly(w)
     if parallel is None:
         parallel = out.size * (w.size // w.shape[0]) >= _config.SERIAL_WORK
@@ -176,7 +183,7 @@ def _run(x, w, out, workers, parallel=None):
         k = THREADS.take(min(workers, numba.config.NUMBA_NUM_THREADS))
     if k < 2:
         _trace.record("direct-serial")
-        _call(_k.corr_valid_serial, x, w, out, CHUNK)
+        _call(_k.corr_valid_serial, x, w, out, CHUNK, *bounds)
         return
     _trace.record("direct-parallel")
     prev = numba.get_num_threads()
@@ -184,10 +191,10 @@ def _run(x, w, out, workers, parallel=None):
         numba.set_num_threads(k)
         if THREADS.layer is None:
             with THREADS.first:  # the layer starts once; learn which it is
-                _call(_k.corr_valid_parallel, x, w, out, CHUNK)
+                _call(_k.corr_valid_parallel, x, w, out, CHUNK, *bounds)
                 THREADS.layer = numba.threading_layer()
         else:
-            _call(_k.corr_valid_parallel, x, w, out, CHUNK)
+            _call(_k.corr_valid_parallel, x, w, out, CHUNK, *bounds)
     finally:
         numba.set_num_threads(prev)
         THREADS.give(k)
@@ -223,17 +230,20 @@ def _call(fn, *args):
         return fn(*args)
 
 
-def _run_high(xs, w, B, L, out_dtype, acc, workers, parallel):
+def _run_high(xs, w, B, L, out_dtype, acc, workers, parallel, ranges):
     """More than three convolved axes: loop over the leading ones in Python."""
     e = len(L) - 3
     m = w.shape[1:]
     total = np.zeros((B,) + tuple(L), dtype=acc)
     for o in itertools.product(*[range(l) for l in L[:e]]):
         for j in itertools.product(*[range(mi) for mi in m[:e]]):
-            xi = np.ascontiguousarray(xs[(slice(None),) + tuple(oi + ji for oi, ji in zip(o, j))])
+            pos = tuple(oi + ji for oi, ji in zip(o, j))
+            if not all(lo <= p < hi for p, (lo, hi) in zip(pos, ranges[:e])):
+                continue  # padding along an outer axis
+            xi = np.ascontiguousarray(xs[(slice(None),) + pos])
             wi = np.ascontiguousarray(w[(slice(None),) + j])
             part = np.empty((B,) + tuple(L[e:]), dtype=out_dtype)
-            _run(xi, wi, part, workers, parallel)
+            _run(xi, wi, part, workers, parallel, ranges[e:])
             total[(slice(None),) + o] += part
     return total.astype(out_dtype, copy=False)
 

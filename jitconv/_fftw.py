@@ -70,7 +70,7 @@ def clear_plan_cache():
 
 
 def _get_plan(kind, in_shape, out_shape, single, axes, threads, slot):
-    key = (kind, in_shape, out_shape, single, axes, threads, slot)
+    key = (kind, in_shape, out_shape, single, axes, threads, slot, _config.PLANNER.deterministic)
     c = _cache()
     p = c.get(key)
     if p is not None:
@@ -101,9 +101,10 @@ def _get_plan(kind, in_shape, out_shape, single, axes, threads, slot):
     p = _Plan(fftw, inp, out)
     c[key] = p
     _tls.nbytes += p.nbytes
-    if _tls.nbytes > _config.PLAN_CACHE_BYTES:
+    if _tls.nbytes > _config.PLAN_CACHE_BYTES or len(c) > _config.PLAN_CACHE_PLANS:
         with LOCK:  # FFTW's destroy_plan is not thread-safe either
-            while _tls.nbytes > _config.PLAN_CACHE_BYTES and len(c) > 1:
+            while len(c) > 1 and (_tls.nbytes > _config.PLAN_CACHE_BYTES
+                                  or len(c) > _config.PLAN_CACHE_PLANS):
                 _, old = c.popitem(last=False)
                 _tls.nbytes -= old.nbytes
                 del old
@@ -121,6 +122,8 @@ def _flags(n):
     them gains nothing); MEASURE/PATIENT are bounded by the planning budget,
     since FFTW_MEASURE alone takes ~15 s on 2^20 points and ~50 s on a prime.
     """
+    if _config.PLANNER.deterministic:
+        return "FFTW_ESTIMATE", None  # ESTIMATE plans depend on sizes only
     effort = getattr(_tls, "effort", None) or _config.PLANNER.effort
     if effort in ("measure", "exhaustive") and n < _config.FFTW_MEASURE_MIN:
         effort = "estimate"
@@ -166,7 +169,7 @@ class _Geometry:
         # FFTW's threads cost more than they save on small transforms (measured:
         # a 68-point transform with 2 threads took milliseconds on a busy machine)
         self.threads = workers if math.prod(self.shp_o) >= THREADED_MIN else 1
-        if _state["forked"]:
+        if _state["forked"] or _config.PLANNER.deterministic:
             self.threads = 1
         self.scale = 1.0 / float(math.prod(fshape))
 

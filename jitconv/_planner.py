@@ -81,10 +81,22 @@ class Planner:
             if d is not None:
                 self.stats["hits"] += 1
                 return d, True
-            d = self._plan(p, effort or _config.PLANNER.effort)
-            self.memory[key] = d
+            effort = "estimate" if p.deterministic else (effort or _config.PLANNER.effort)
+            d = self._plan(p, effort)
+            self._remember(key, d)
             self.stats["planned"] += 1
             return d, False
+
+    def _remember(self, key, d):
+        """Keep a decision; beyond ``max_keys`` the oldest are dropped (bounded memory
+        for programs that see endless new shapes; dropped keys are planned again,
+        from the wisdom file when they were stored)."""
+        mem = self.memory
+        mem[key] = d
+        extra = len(mem) - _config.PLANNER.max_keys
+        if extra > 0:
+            for k in list(mem)[:extra]:
+                mem.pop(k, None)
 
     def peek(self, p):
         """The decision for ``p`` if known (memory, disk), else the model's; plans nothing."""
@@ -194,7 +206,7 @@ class Planner:
         """Time every supported candidate of ``p`` (``choose_conv_method(measure=True)``)."""
         with self.lock:
             d = self._plan(p, "exhaustive", exhaustive=True)
-            self.memory[p.key()] = d
+            self._remember(p.key(), d)
             self.stats["planned"] += 1
             return d
 
@@ -207,6 +219,8 @@ class Planner:
         if current:
             for k, v in current.items():
                 disk.setdefault(k, v)
+        for k in list(disk)[:max(0, len(disk) - _config.PLANNER.max_keys)]:
+            del disk[k]  # bounded file: the oldest decisions go first
         from . import _fftw
         _store.save(disk, _fftw.export_wisdom())
 

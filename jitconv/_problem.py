@@ -25,18 +25,20 @@ class Problem:
     rt: str          # result dtype of the direct family
     workers: int
     layout: str      # 'C' when both operands are C-contiguous, else 'strided'
+    deterministic: bool = False
 
     def key(self):
         return (self.op, self.family, self.shape1, self.shape2, self.dtype1, self.dtype2,
-                self.axes, self.wins, self.rt, self.workers, self.layout)
+                self.axes, self.wins, self.rt, self.workers, self.layout, self.deterministic)
 
     def keystr(self):
         return repr(self.key())
 
 
 def make(op, family, a, k, axes, wins, rt, workers):
+    from ._config import PLANNER
     layout = "C" if a.flags.c_contiguous and k.flags.c_contiguous else "strided"
     return Problem(op, family, tuple(a.shape), tuple(k.shape),
                    a.dtype.newbyteorder("=").str, k.dtype.newbyteorder("=").str,
                    tuple(axes), tuple(tuple(w) for w in wins), rt.newbyteorder("=").str,
-                   int(workers), layout)
+                   int(workers), layout, bool(PLANNER.deterministic))

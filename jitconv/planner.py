@@ -78,7 +78,7 @@ def explain(in1, in2, mode="full", method="auto", op="convolve", *, axes=None, w
 
 
 def set_planner(effort=None, budget=None, prune=None, margin=None, min_measure=None,
-                memory_budget=None):
+                memory_budget=None, deterministic=None, max_keys=None):
     """Change the planner's settings for the whole process; returns the previous ones.
 
     Parameters
@@ -97,6 +97,13 @@ def set_planner(effort=None, budget=None, prune=None, margin=None, min_measure=N
         Problems estimated faster than this (seconds) are not timed (default 100e-6).
     memory_budget : int, optional
         Bytes the FFT paths may use (default: half the available memory).
+    deterministic : bool, optional
+        Bitwise reproducible results across runs, processes and thread
+        counts: nothing is timed (the model decides from shapes alone), FFTW
+        plans with FFTW_ESTIMATE on one thread. Direct paths are bitwise
+        reproducible anyway. Also ``JITCONV_DETERMINISTIC=1``.
+    max_keys : int, optional
+        Decisions kept in memory and in the wisdom file (default 20,000).
 
     Returns
     -------
@@ -118,6 +125,10 @@ def set_planner(effort=None, budget=None, prune=None, margin=None, min_measure=N
             setattr(s, name, v)
     if memory_budget is not None:
         s.memory_budget = int(memory_budget)
+    if deterministic is not None:
+        s.deterministic = bool(deterministic)
+    if max_keys is not None:
+        s.max_keys = max(1, int(max_keys))
     return prev
 
 
@@ -125,7 +136,8 @@ def get_planner():
     """The planner's current settings as a dict."""
     s = _config.PLANNER
     return {"effort": s.effort, "budget": s.budget, "prune": s.prune, "margin": s.margin,
-            "min_measure": s.min_measure, "memory_budget": s.memory_budget}
+            "min_measure": s.min_measure, "memory_budget": s.memory_budget,
+            "deterministic": s.deterministic, "max_keys": s.max_keys}
 
 
 def wisdom_path():

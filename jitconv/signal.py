@@ -39,6 +39,18 @@ def _reverse_conj(x, axes):
     return np.conj(x) if x.dtype.kind == "c" else x
 
 
+def _fallback(op, a, k, **kw):
+    """SciPy computes dtypes numba cannot hold; its accidental errors (pocketfft's
+    RuntimeError on some mixes, IndexError on empty FFT input) become TypeError."""
+    a, k = (x.astype(x.dtype.newbyteorder("=")) if x.dtype.byteorder == ">" else x
+            for x in (a, k))
+    try:
+        return getattr(_scipy(), op)(a, k, **kw)
+    except (RuntimeError, IndexError) as e:
+        raise TypeError(f"{op} does not support inputs of dtypes {a.dtype} and {k.dtype}"
+                        f" ({e})") from e
+
+
 def _needs_fallback(*arrays):
     return not all(V.native(a.dtype) for a in arrays)
 
@@ -128,14 +140,15 @@ def _setup(op, in1, in2, mode, method, axes, workers):
         V.swap_needed(mode, a.shape, k.shape, kept)
         V.mode_fft(mode)
     workers = _config.check_workers(workers)
+    if op in ("convolve", "correlate"):
+        _empty_error(a, k, op)
     if _needs_fallback(a, k):
         if op in ("convolve", "correlate"):
             if axes is not None:
                 raise TypeError(f"axes= is not supported for dtype {np.result_type(a, k)}")
-            return getattr(_scipy(), op)(a, k, mode=mode, method=method), None
-        return getattr(_scipy(), op)(a, k, mode=mode, axes=axes), None
+            return _fallback(op, a, k, mode=mode, method=method), None
+        return _fallback(op, a, k, mode=mode, axes=axes), None
     if op in ("convolve", "correlate"):
-        _empty_error(a, k, op)
         s1, s2 = a.shape, k.shape
         if op == "correlate":
             k = _reverse_conj(k, ax)

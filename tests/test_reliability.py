@@ -263,3 +263,87 @@ def test_direct_is_bitwise_deterministic_across_threads_and_runs():
         with jitconv.force(cid):
             outs.append(jitconv.convolve(a, k, "same", method="direct", workers=w))
     assert all(o.tobytes() == outs[0].tobytes() for o in outs)
+
+
+DETERMINISTIC = """
+import hashlib, json, sys, numpy as np, jitconv
+w = int(sys.argv[1])
+rng = np.random.default_rng(11)
+out = {}
+for name, a, k in [("r", rng.standard_normal(100_003), rng.standard_normal(5_001)),
+                   ("c2", rng.standard_normal((300, 301)) + 1j * rng.standard_normal((300, 301)),
+                    rng.standard_normal((40, 41)))]:
+    for cid in ("fft", "oa"):
+        with jitconv.force(cid):
+            r = jitconv.convolve(a, k, method="fft", workers=w)
+        out[name + cid] = hashlib.sha256(r.tobytes()).hexdigest()
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.slow
+def test_deterministic_fft_is_bitwise_reproducible():
+    runs = []
+    for w in (1, 2, 2):
+        e = {"JITCONV_DETERMINISTIC": "1", "JITCONV_PLANNER_EFFORT": "exhaustive"}
+        res = subprocess.run([sys.executable, "-c", DETERMINISTIC, str(w)],
+                             env=dict(os.environ, **e, JITCONV_WISDOM="off",
+                                      PYTHONPATH=os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")])),
+                             capture_output=True, text=True, timeout=300)
+        assert res.returncode == 0, res.stderr[-2000:]
+        runs.append(res.stdout.strip().splitlines()[-1])
+    assert runs[0] == runs[1] == runs[2]
+
+
+def test_deterministic_never_times():
+    prev = jitconv.set_planner(deterministic=True)
+    try:
+        before = jitconv.planner_stats()["measured"]
+        rng = np.random.default_rng(12)
+        a, k = rng.standard_normal(123_457), rng.standard_normal(3001)
+        e = jitconv.explain(a, k)
+        assert e["decided_by"] == "estimate"
+        jitconv.convolve(a, k)
+        assert jitconv.planner_stats()["measured"] == before
+    finally:
+        jitconv.set_planner(**prev)
+
+
+def test_planner_memory_is_bounded():
+    from jitconv import _planner
+    prev = jitconv.set_planner(max_keys=50, effort="estimate")
+    try:
+        rng = np.random.default_rng(13)
+        for n in range(100, 400):
+            jitconv.convolve(rng.standard_normal(n), rng.standard_normal(7))
+        assert len(_planner.PLANNER.memory) <= 50
+    finally:
+        jitconv.set_planner(**prev)
+
+
+@pytest.mark.slow
+def test_many_shapes_do_not_grow_memory():
+    code = """
+    import resource, numpy as np, jitconv
+    jitconv.set_planner(effort="estimate", max_keys=500)
+    rng = np.random.default_rng(0)
+    def rss():
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS"):
+                    return int(line.split()[1]) * 1024
+    def burst(lo, hi):
+        for i in range(lo, hi):
+            n = 200 + (i * 7919) % 5000
+            m = 3 + i % 61
+            for method in ("direct", "fft"):
+                jitconv.convolve(rng.standard_normal(n), rng.standard_normal(m), method=method)
+    burst(0, 2000)
+    base = rss()
+    burst(2000, 10000)
+    grown = rss() - base
+    print("grown MiB", grown / 2**20)
+    assert grown < 32 * 2**20, grown
+    """
+    out = run_py(code, {"JITCONV_PLAN_CACHE_BYTES": str(16 * 2**20)}, timeout=600)
+    assert out.returncode == 0, (out.stdout, out.stderr[-3000:])
