@@ -7,7 +7,14 @@ def rng():
     return np.random.default_rng(12345)
 
 
-def pytest_configure(config):
-    # tests never read or write the user's wisdom file; planner tests use tmp paths
-    import os
-    os.environ["JITCONV_WISDOM"] = "off"
+@pytest.fixture(scope="module")
+def estimate_planner():
+    """Planning effort changes speed, never values: modules that check values
+    over hundreds of fresh shapes let the cost model decide (no timing,
+    FFTW_ESTIMATE) instead of measuring each shape."""
+    import jitconv
+    prev = jitconv.set_planner(effort="estimate")
+    try:
+        yield
+    finally:
+        jitconv.set_planner(**prev)

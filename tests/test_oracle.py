@@ -45,20 +45,7 @@ assert all(j is not o for j, o in [*CONV_FUNCS.values(), *FREQ_FUNCS.values(),
                                    *FUNCS_2D.values()]), "the oracle must be SciPy"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _estimate_planner():
-    """Planning effort changes speed, never values: let the cost model decide
-    (no timing, FFTW_ESTIMATE) so that hundreds of fresh shapes are not each
-    measured. The planner itself is not under test here."""
-    set_planner = getattr(jc, "set_planner", None)
-    if set_planner is None:
-        yield
-        return
-    prev = set_planner(effort="estimate")
-    try:
-        yield
-    finally:
-        set_planner(**prev)
+pytestmark = pytest.mark.usefixtures("estimate_planner")
 
 
 # ----------------------------------------------------------------------------

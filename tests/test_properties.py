@@ -41,20 +41,7 @@ FINITE = st.floats(-100, 100, allow_nan=False, allow_infinity=False, width=64)
 SCALAR = st.floats(-10, 10, allow_nan=False, allow_infinity=False, width=64)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _estimate_planner():
-    """Planning effort changes speed, never values: let the cost model decide
-    (no timing, FFTW_ESTIMATE) so that hundreds of fresh shapes are not each
-    measured. The planner itself is not under test here."""
-    set_planner = getattr(jc, "set_planner", None)
-    if set_planner is None:
-        yield
-        return
-    prev = set_planner(effort="estimate")
-    try:
-        yield
-    finally:
-        set_planner(**prev)
+pytestmark = pytest.mark.usefixtures("estimate_planner")
 
 
 # ----------------------------------------------------------------------------
