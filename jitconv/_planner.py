@@ -211,7 +211,8 @@ class Planner:
             return d
 
     def _persist(self, p, d):
-        if _store.path() is None:
+        # a failure may be transient (memory, a broken build): never store it
+        if _store.path() is None or d.errors:
             return
         disk = self.disk()
         disk[p.keystr()] = d.record()

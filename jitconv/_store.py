@@ -66,6 +66,23 @@ def _cpu():
 _FP = None
 
 
+def _code_hash():
+    """Hash of jitconv's own sources: decisions made by other code are stale
+    even when the version number did not change (a development checkout)."""
+    h = hashlib.sha256()
+    root = os.path.dirname(os.path.abspath(__file__))
+    for sub in ("", "kernels"):
+        d = os.path.join(root, sub)
+        for name in sorted(os.listdir(d)):
+            if name.endswith(".py"):
+                try:
+                    with open(os.path.join(d, name), "rb") as f:
+                        h.update(name.encode() + b"\0" + f.read())
+                except OSError:
+                    pass
+    return h.hexdigest()[:16]
+
+
 def fingerprint():
     global _FP
     if _FP is None:
@@ -74,7 +91,7 @@ def fingerprint():
         from . import __version__, _fftw
         import pyfftw  # noqa: F401 - version only; FFTW calls stay in _fftw
         model, flags = _cpu()
-        _FP = {"jitconv": __version__, "numba": numba.__version__, "numpy": numpy.__version__,
+        _FP = {"jitconv": __version__, "code": _code_hash(), "numba": numba.__version__, "numpy": numpy.__version__,
                "pyfftw": pyfftw.__version__, "fftw": _fftw.fftw_version(),
                "cpu": model, "cpu_flags": flags, "cpus": _config.CPUS,
                "numba_threads": numba.config.NUMBA_NUM_THREADS,

@@ -472,3 +472,29 @@ def test_plan_rejects_other_shapes():
         pl(np.zeros(101))
     with pytest.raises(ValueError, match="out must"):
         pl(np.zeros(100), out=np.empty(3))
+
+
+def test_decisions_with_failed_candidates_are_not_stored(tmp_path, monkeypatch):
+    """A failure can be transient (memory pressure, a broken build): storing it
+    would make every later process avoid a healthy candidate."""
+    path = tmp_path / "w.json"
+    pl = _fresh_planner(monkeypatch, path)
+    monkeypatch.setattr(_config.PLANNER, "min_measure", 0.0)
+    real = _algorithms.BY_ID["direct-parallel"].run
+
+    def broken(p, a, k):
+        raise MemoryError("transient")
+    monkeypatch.setattr(_algorithms.BY_ID["direct-parallel"], "run", broken)
+    rng = np.random.default_rng(14)
+    a, k = rng.standard_normal(100_000), rng.standard_normal(31)
+    job = jitconv.signal._setup("convolve", a, k, "full", "auto", None, 2)[1]
+    d, _ = pl.choose(job.problem)
+    assert math.isinf(d.timings["direct-parallel"]) and d.chosen != "direct-parallel"
+    assert not path.exists() or job.problem.keystr() not in json.loads(
+        json.loads(path.read_text())["payload"])["decisions"]
+    monkeypatch.setattr(_algorithms.BY_ID["direct-parallel"], "run", real)
+
+
+def test_fingerprint_covers_the_code():
+    fp = _store.fingerprint()
+    assert len(fp["code"]) == 16 and fp["jitconv"] == jitconv.__version__
