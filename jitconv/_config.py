@@ -71,7 +71,7 @@ class PlannerSettings:
         self.budget = _env_float("JITCONV_PLANNING_BUDGET", 1.0)
         self.prune = _env_float("JITCONV_PRUNE_FACTOR", 4.0)
         self.margin = _env_float("JITCONV_MARGIN", 1.1)
-        self.min_measure = _env_float("JITCONV_MIN_MEASURE", 100e-6)
+        self.min_measure = _env_float("JITCONV_MIN_MEASURE", 150e-6)
         self.memory_budget = _env_int("JITCONV_MEMORY_BUDGET", _default_memory_budget())
         self.deterministic = os.environ.get("JITCONV_DETERMINISTIC", "0") not in ("", "0", "false")
         self.max_keys = _env_int("JITCONV_MAX_KEYS", 20_000)

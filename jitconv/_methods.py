@@ -19,11 +19,12 @@ import numpy as np
 DIRECT_MAC = {"f4": 0.18e-9, "f8": 0.22e-9, "c8": 0.9e-9, "c16": 0.95e-9, "i8": 0.35e-9}
 #: seconds per (element * log2(length)) of one FFTW transform, per thread
 FFT_UNIT = {False: 1.3e-9, True: 0.8e-9}
-#: fixed costs: Python driver + plan lookup
-DIRECT_FIXED = 12e-6
+#: fixed costs of a call (validation, planner lookup, driver), measured:
+#: ~90 us for a tiny direct call, ~100 us for a tiny FFT call
+DIRECT_FIXED = 80e-6
 #: an OpenMP launch costs ~0.1 ms when the other core is busy (RELIABILITY.md row 4)
 PARALLEL_FIXED = 150e-6
-FFT_FIXED = 60e-6
+FFT_FIXED = 100e-6
 #: largest integer bound for exact float64 FFT results (SciPy's rule)
 EXACT_INT = 2 ** np.finfo(np.float64).nmant - 1
 

@@ -51,7 +51,7 @@ def _scratch(shape, dtype, rng):
 
 class Planner:
     #: seconds each timed batch of calls should last
-    batch = 2e-3
+    batch = 5e-3
     repeats = 3
 
     def __init__(self):

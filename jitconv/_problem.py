@@ -26,19 +26,21 @@ class Problem:
     workers: int
     layout: str      # 'C' when both operands are C-contiguous, else 'strided'
     deterministic: bool = False
+    separable: bool = False  # the kernel is rank-1 (data-dependent, like the guards)
 
     def key(self):
         return (self.op, self.family, self.shape1, self.shape2, self.dtype1, self.dtype2,
-                self.axes, self.wins, self.rt, self.workers, self.layout, self.deterministic)
+                self.axes, self.wins, self.rt, self.workers, self.layout, self.deterministic,
+                self.separable)
 
     def keystr(self):
         return repr(self.key())
 
 
-def make(op, family, a, k, axes, wins, rt, workers):
+def make(op, family, a, k, axes, wins, rt, workers, separable=False):
     from ._config import PLANNER
     layout = "C" if a.flags.c_contiguous and k.flags.c_contiguous else "strided"
     return Problem(op, family, tuple(a.shape), tuple(k.shape),
                    a.dtype.newbyteorder("=").str, k.dtype.newbyteorder("=").str,
                    tuple(axes), tuple(tuple(w) for w in wins), rt.newbyteorder("=").str,
-                   int(workers), layout, bool(PLANNER.deterministic))
+                   int(workers), layout, bool(PLANNER.deterministic), bool(separable))

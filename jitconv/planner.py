@@ -94,7 +94,7 @@ def set_planner(effort=None, budget=None, prune=None, margin=None, min_measure=N
     margin : float, optional
         Factor by which a timed candidate must beat the model's pick (default 1.1).
     min_measure : float, optional
-        Problems estimated faster than this (seconds) are not timed (default 100e-6).
+        Problems estimated faster than this (seconds) are not timed (default 150e-6).
     memory_budget : int, optional
         Bytes the FFT paths may use (default: half the available memory).
     deterministic : bool, optional

@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from . import _algorithms, _config, _core, _methods, _problem
+from . import _algorithms, _config, _core, _methods, _problem, _separable
 from . import _validate as V
 from ._planner import PLANNER
 
@@ -100,8 +100,19 @@ def _nd_job(op, a, k, axes, mode, method, workers, s1, s2):
         g = _methods.guard(a, k)
         if g is not None:
             method, guard = "direct", g[1]
-    p = _problem.make(op, method, a, k, axes, wins, rt, workers)
+    sep = None
+    if method != "fft" and k.size <= _SEPARABLE_MAX and k.size < a.size \
+            and a.size * k.size >= _SEPARABLE_MIN_WORK:
+        sep = _separable.factors(k, axes, rt)
+    p = _problem.make(op, method, a, k, axes, wins, rt, workers, separable=sep is not None)
     return Job(a, k, p, rt, guard, V.out_shape(a.shape, k.shape, axes, wins))
+
+
+#: kernels larger than this are not tested for separability (the test reads
+#: the whole kernel on every call; large kernels are FFT territory anyway)
+_SEPARABLE_MAX = 1 << 16
+#: below this many multiply-adds the test costs more than two passes could save
+_SEPARABLE_MIN_WORK = 1 << 18
 
 
 def _setup(op, in1, in2, mode, method, axes, workers):

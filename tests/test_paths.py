@@ -178,3 +178,49 @@ def test_more_than_three_convolved_axes(rng):
         np.testing.assert_allclose(out, ss.convolve(a, k, mode, method="direct"), atol=1e-12)
         np.testing.assert_allclose(jitconv.convolve(a, k, mode, method="fft"),
                                    ss.convolve(a, k, mode, method="direct"), atol=1e-12)
+
+
+def gauss(n, s):
+    x = np.arange(n) - (n - 1) / 2
+    return np.exp(-0.5 * (x / s) ** 2)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex128])
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+def test_separable_kernel_two_passes(dtype, mode, rng):
+    a = rng.standard_normal((120, 130)).astype(dtype)
+    k = np.outer(gauss(9, 2.0), gauss(13, 3.0)[::-1] * np.linspace(1, 2, 13)).astype(dtype)
+    if np.dtype(dtype).kind == "c":
+        k = k * (1 - 2j)
+    for fn in (jitconv.convolve, jitconv.correlate):
+        with jitconv.force("separable"):
+            out, log = ran(fn, a, k, mode, method="direct")
+        assert log[0] == "separable" and len(log) == 3  # two 1-d passes
+        ref = getattr(ss, fn.__name__)(a, k, mode, method="direct")
+        assert out.dtype == ref.dtype and out.shape == ref.shape
+        tol = 1e-6 if dtype == np.float32 else 1e-13
+        np.testing.assert_allclose(out, ref, atol=tol * np.abs(ref).max())
+
+
+def test_separable_only_for_rank_one_float_kernels(rng):
+    from jitconv import _separable
+    g = gauss(7, 1.5)
+    assert _separable.factors(np.outer(g, g), [0, 1], np.dtype(float)) is not None
+    noisy = np.outer(g, g) + 1e-6 * rng.standard_normal((7, 7))
+    assert _separable.factors(noisy, [0, 1], np.dtype(float)) is None
+    assert _separable.factors(np.outer(g, g), [0, 1], np.dtype(np.int64)) is None
+    assert _separable.factors(g[None, :], [0, 1], np.dtype(float)) is None  # one long axis
+    k3 = np.multiply.outer(np.outer(g, g[:3]), g[:5])
+    f = _separable.factors(k3, [0, 1, 2], np.dtype(float))
+    assert [ax for ax, _ in f] == [0, 1, 2]
+    with jitconv.force("separable"):  # not separable: the force does not apply
+        _, log = ran(jitconv.convolve, rng.standard_normal((40, 40)), noisy, method="direct")
+    assert log[0].startswith("direct")
+
+
+def test_auto_picks_separable_for_a_large_gaussian(rng):
+    a = rng.standard_normal((1024, 1024)).astype(np.float32)
+    g = gauss(31, 5.0).astype(np.float32)
+    e = jitconv.explain(a, np.outer(g, g), "same")
+    assert e["chosen"] in ("separable", "fft", "oa")
+    assert any(c["id"] == "separable" for c in e["candidates"])
