@@ -498,3 +498,34 @@ def test_decisions_with_failed_candidates_are_not_stored(tmp_path, monkeypatch):
 def test_fingerprint_covers_the_code():
     fp = _store.fingerprint()
     assert len(fp["code"]) == 16 and fp["jitconv"] == jitconv.__version__
+
+
+@pytest.mark.slow
+def test_two_processes_writing_wisdom_at_once(tmp_path):
+    """Racing writers: the file stays valid (atomic replace) and a later
+    process finds the decisions of both (each writer merges before writing)."""
+    path = tmp_path / "w.json"
+    code = r"""
+import sys, numpy as np, jitconv
+seed = int(sys.argv[1])
+rng = np.random.default_rng(seed)
+for i in range(6):
+    n = 30_000 + 1000 * i + 100 * seed
+    jitconv.convolve(rng.standard_normal(n), rng.standard_normal(300 + seed))
+print(jitconv.planner_stats()["measured"])
+"""
+    env = dict(os.environ, JITCONV_WISDOM=str(path))
+    env["PYTHONPATH"] = os.pathsep.join([os.path.dirname(os.path.dirname(jitconv.__file__)),
+                                         env.get("PYTHONPATH", "")])
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(s)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for s in (1, 2)]
+    outs = [p.communicate(timeout=600) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [o[1][-2000:] for o in outs]
+    decisions, fftw = _store.load(str(path))
+    assert decisions is not None and fftw is not None
+    assert not [f for f in os.listdir(tmp_path) if f.endswith(".tmp")]
+    # a third process re-running both workloads measures (almost) nothing
+    third = subprocess.run([sys.executable, "-c", code + "\n", "1"], env=env,
+                           capture_output=True, text=True, timeout=600)
+    assert third.returncode == 0 and third.stdout.strip().splitlines()[-1] == "0", third.stdout
