@@ -50,10 +50,6 @@ def finalize(res, rt, rounded):
     return np.ascontiguousarray(res, dtype=rt.newbyteorder("="))
 
 
-def run_direct(a, k, axes, wins, rt, workers):
-    return _direct.direct_conv(a, k, axes, wins, compute_dtype(rt), workers)
-
-
 def _crop(nd, axes, wins):
     crop = [slice(None)] * nd
     for ax, (s, l) in zip(axes, wins):

@@ -30,26 +30,25 @@ EXACT_INT = 2 ** np.finfo(np.float64).nmant - 1
 
 
 def _max_abs(arr):
+    """max|arr| as a Python number (exact for integers; floats may be inf)."""
     if arr.dtype.kind == "b":
         return int(arr.any())
-    return max(abs(int(arr.max())), abs(int(arr.min())))
-
-
-def int_bound_exceeded(a, b):
-    """SciPy's exactness rule: max|a| * max|b| * min(sizes) > 2**52 - 1."""
-    if a.size == 0 or b.size == 0:
-        return False
-    # SciPy applies the rule when either operand is an integer; a float
-    # operand's magnitude bounds the products just the same
-    return _max_abs_any(a) * _max_abs_any(b) * min(a.size, b.size) > EXACT_INT
-
-
-def _max_abs_any(arr):
-    if arr.dtype.kind in "biu":
-        return _max_abs(arr)
+    if arr.dtype.kind in "iu":
+        return max(abs(int(arr.max())), abs(int(arr.min())))
     with np.errstate(all="ignore"):
         m = float(np.max(np.abs(arr)))
     return int(m) if math.isfinite(m) else 2 ** 1024
+
+
+def int_bound_exceeded(a, b):
+    """SciPy's exactness rule: max|a| * max|b| * min(sizes) > 2**52 - 1.
+
+    SciPy applies it when either operand is an integer; a float operand's
+    magnitude bounds the products just the same.
+    """
+    if a.size == 0 or b.size == 0:
+        return False
+    return _max_abs(a) * _max_abs(b) * min(a.size, b.size) > EXACT_INT
 
 
 def all_finite(arr):
