@@ -529,3 +529,11 @@ print(jitconv.planner_stats()["measured"])
     third = subprocess.run([sys.executable, "-c", code + "\n", "1"], env=env,
                            capture_output=True, text=True, timeout=600)
     assert third.returncode == 0 and third.stdout.strip().splitlines()[-1] == "0", third.stdout
+
+
+def test_slow_candidates_far_behind_are_not_timed(fake):
+    """Once a candidate measured 10 ms, one predicted at 1 s is not timed."""
+    a, slow = Fake("a", 5e-3, 1e-2), Fake("slow", 1.0, 1.0)
+    pl = fake(a, slow)
+    d, _ = pl.choose(problem())
+    assert slow.calls == 0 and d.chosen == "a"
