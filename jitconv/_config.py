@@ -21,6 +21,7 @@ def _env_int(name, default):
 
 
 CPUS = _available_cpus()
+_DEFAULT_WORKERS = max(1, min(_env_int("JITCONV_WORKERS", CPUS), CPUS))
 
 #: Problems whose multiply-add count is below this run on the serial kernel:
 #: waking an OpenMP team costs more than the work (and causes latency spikes).
@@ -112,7 +113,7 @@ def default_workers():
     w = getattr(_local, "workers", None)
     if w is not None:
         return w
-    return max(1, min(_env_int("JITCONV_WORKERS", CPUS), CPUS))
+    return _DEFAULT_WORKERS
 
 
 class set_workers:

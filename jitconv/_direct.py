@@ -14,6 +14,7 @@ import numpy as np
 import numba
 
 from . import _config, _trace
+from ._shapes import broadcast
 from .kernels import direct as _k
 
 #: accumulator dtype for each compute dtype of the data
@@ -94,7 +95,7 @@ def direct_conv(a, k, axes, windows, cdtype, workers, parallel=None):
     # convolution is commutative: the smaller operand becomes the kernel
     if math.prod(at.shape[nb:]) < math.prod(kt.shape[nb:]):
         at, kt = kt, at
-    bshape = np.broadcast_shapes(at.shape[:nb], kt.shape[:nb])
+    bshape = broadcast(at.shape[:nb], kt.shape[:nb])
     B = math.prod(bshape)
     at = _batch_view(at, nb, bshape, B)
     kt = _batch_view(kt, nb, bshape, B)
@@ -119,7 +120,11 @@ def direct_conv(a, k, axes, windows, cdtype, workers, parallel=None):
     else:
         out = _run_high(xs, w, B, L, out_dtype, acc, workers, parallel, ranges)
     out = out.reshape(tuple(bshape) + tuple(L))
-    inv = np.argsort(perm)
+    if perm == list(range(nd)):
+        return out
+    inv = [0] * nd
+    for i, p in enumerate(perm):
+        inv[p] = i
     return out.transpose(inv)
 
 

@@ -54,6 +54,8 @@ def int_bound_exceeded(a, b):
 def all_finite(arr):
     if arr.dtype.kind not in "fc":
         return True
+    if arr.size <= 65536:  # cheaper than the sum screen's error-state context
+        return bool(np.isfinite(arr).all())
     # sum is a cheap pre-screen: finite sum => finite elements (unless overflow)
     with np.errstate(all="ignore"):
         if np.isfinite(arr.sum()):

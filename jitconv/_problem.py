@@ -11,6 +11,8 @@ native, aligned buffers before any kernel or FFT runs).
 """
 from dataclasses import dataclass
 
+from ._config import PLANNER
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -37,10 +39,12 @@ class Problem:
         return repr(self.key())
 
 
+def _native(dt):
+    return dt.str if dt.isnative else dt.newbyteorder("=").str
+
+
 def make(op, family, a, k, axes, wins, rt, workers, separable=False):
-    from ._config import PLANNER
     layout = "C" if a.flags.c_contiguous and k.flags.c_contiguous else "strided"
-    return Problem(op, family, tuple(a.shape), tuple(k.shape),
-                   a.dtype.newbyteorder("=").str, k.dtype.newbyteorder("=").str,
-                   tuple(axes), tuple(tuple(w) for w in wins), rt.newbyteorder("=").str,
+    return Problem(op, family, a.shape, k.shape, _native(a.dtype), _native(k.dtype),
+                   tuple(axes), tuple(tuple(w) for w in wins), _native(rt),
                    int(workers), layout, bool(PLANNER.deterministic), bool(separable))

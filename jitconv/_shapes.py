@@ -7,6 +7,11 @@ import math
 from functools import lru_cache
 
 
+def broadcast(s1, s2):
+    """Broadcast two equal-length shapes whose sizes are equal or 1 (checked before)."""
+    return tuple(a if b == 1 else b for a, b in zip(s1, s2))
+
+
 def full_window(n, m):
     return 0, n + m - 1
 

@@ -120,9 +120,7 @@ def windows(mode, s1, s2, axes):
 
 
 def out_shape(s1, s2, axes, wins):
-    shape = list(np.broadcast_shapes(
-        tuple(1 if i in axes else s for i, s in enumerate(s1)),
-        tuple(1 if i in axes else s for i, s in enumerate(s2))))
+    shape = [b if a == 1 else a for a, b in zip(s1, s2)]  # batch axes broadcast
     for ax, (_, length) in zip(axes, wins):
         shape[ax] = length
     return tuple(shape)

@@ -155,7 +155,11 @@ def err(x, y):
 
 def assert_within(x, y, bound):
     e = err(x, y)
-    assert e <= bound, f"normwise error {e:.3g} exceeds bound {bound:.3g}"
+    # relative bounds ignore underflow: roundings in the subnormal range add
+    # absolute errors below the smallest normal number (hypothesis found
+    # 2.2e-313 inputs through the FFT: 9 subnormal ulps)
+    floor = np.asarray(x).size * np.finfo(np.float64).tiny
+    assert e <= bound + floor, f"normwise error {e:.3g} exceeds bound {bound:.3g}"
 
 
 def assert_exact(x, y):
