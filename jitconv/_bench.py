@@ -84,21 +84,12 @@ def _peers(op, a, b, kw):
 
 def fingerprint():
     import numba
-    import pyfftw
     import scipy
     import jitconv
-    cpu = platform.processor()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
+    from jitconv import _fftw, _store
     return {"jitconv": jitconv.__version__, "numpy": np.__version__, "scipy": scipy.__version__,
-            "numba": numba.__version__, "pyfftw": pyfftw.__version__,
-            "python": platform.python_version(), "cpu": cpu,
+            "numba": numba.__version__, "pyfftw": _fftw.pyfftw_version(),
+            "python": platform.python_version(), "cpu": _store._cpu()[0],
             "cpus": len(os.sched_getaffinity(0)), "time": time.strftime("%Y-%m-%d %H:%M:%S")}
 
 

@@ -309,6 +309,10 @@ def fftw_version():
     return getattr(pyfftw, "fftw_version", "unknown")
 
 
+def pyfftw_version():
+    return pyfftw.__version__
+
+
 def _before_fork():
     LOCK.acquire()
 

@@ -89,10 +89,9 @@ def fingerprint():
         import numba
         import numpy
         from . import __version__, _fftw
-        import pyfftw  # noqa: F401 - version only; FFTW calls stay in _fftw
         model, flags = _cpu()
         _FP = {"jitconv": __version__, "code": _code_hash(), "numba": numba.__version__, "numpy": numpy.__version__,
-               "pyfftw": pyfftw.__version__, "fftw": _fftw.fftw_version(),
+               "pyfftw": _fftw.pyfftw_version(), "fftw": _fftw.fftw_version(),
                "cpu": model, "cpu_flags": flags, "cpus": _config.CPUS,
                "numba_threads": numba.config.NUMBA_NUM_THREADS,
                "machine": platform.machine()}

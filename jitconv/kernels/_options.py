@@ -1,7 +1,8 @@
 """The one place where njit options are set.
 
-No ``fastmath=True``: it lets LLVM assume there are no NaN/inf, which would break
-the non-finite pattern of direct convolution. Every kernel releases the GIL.
+No fast-math flags: with ``nnan``/``ninf`` LLVM may assume there are no
+NaN/inf, which would break the non-finite pattern of direct convolution.
+Every kernel releases the GIL.
 Caching is switched on after decoration by ``enable_cache`` and only where a
 writable cache directory exists (a read-only install must still import).
 """
