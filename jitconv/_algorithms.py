@@ -15,7 +15,7 @@ import numpy as np
 
 from . import _config, _core, _direct, _trace
 from ._methods import DIRECT_FIXED, DIRECT_MAC, FFT_FIXED, FFT_UNIT, PARALLEL_FIXED
-from ._shapes import fft_length_for_window, next_fast_len, oa_lengths
+from ._shapes import fft_axes_lengths, oa_lengths
 
 
 def _batch(p):
@@ -85,8 +85,7 @@ class DirectParallel:
 
 
 def _fft_lengths(p):
-    return [next_fast_len(fft_length_for_window(p.shape1[a], p.shape2[a], s, l))
-            for a, (s, l) in zip(p.axes, p.wins)]
+    return fft_axes_lengths(p.shape1, p.shape2, p.axes, p.wins)[1]
 
 
 def _fft_cost(p, lengths, nblocks=1):

@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from . import _direct, _trace
-from ._shapes import fft_length_for_window, next_fast_len, oa_lengths
+from ._shapes import fft_axes_lengths, oa_lengths
 
 _COMPUTE = {
     "b": np.dtype(np.int64), "i": np.dtype(np.int64), "u": np.dtype(np.int64),
@@ -64,15 +64,13 @@ def run_fft(a, k, axes, wins, single, workers):
     broadcast product: no transform there, only the window's crop.
     """
     crop = _crop(a.ndim, axes, wins)
-    tx = [(ax, w) for ax, w in zip(axes, wins) if a.shape[ax] > 1 and k.shape[ax] > 1]
+    tx, fshape = fft_axes_lengths(a.shape, k.shape, axes, wins)
     if not tx:
         _trace.record("fft-none")
         full = np.multiply(a, k, dtype=np.result_type(fft_float(a.dtype), fft_float(k.dtype)))
         return np.ascontiguousarray(full[crop])
     from . import _fftw
-    fshape = [next_fast_len(fft_length_for_window(a.shape[ax], k.shape[ax], s, l))
-              for ax, (s, l) in tx]
-    return _fftw.freq_conv(a, k, [ax for ax, _ in tx], fshape, crop, single, workers)
+    return _fftw.freq_conv(a, k, tx, fshape, crop, single, workers)
 
 
 def run_oa(a, k, axes, wins, single, workers):

@@ -12,26 +12,17 @@ def broadcast(s1, s2):
     return tuple(a if b == 1 else b for a, b in zip(s1, s2))
 
 
-def full_window(n, m):
-    return 0, n + m - 1
-
-
-def same_window(n, m):
-    """SciPy's 'same': the centred ``n`` outputs (``start = (full - n) // 2``)."""
-    return (m - 1) // 2, n
-
-
-def valid_window(n, m):
-    """'valid' for n >= m: the outputs that do not touch the zero padding."""
-    return m - 1, n - m + 1
-
-
 def window(mode, n, m):
+    """``(start, length)`` of ``mode``'s output in the full result of lengths ``n``, ``m``.
+
+    'same' is SciPy's: the centred ``n`` outputs (start ``(full - n) // 2``);
+    'valid' the outputs that do not touch the zero padding, whichever is longer.
+    """
     if mode == "full":
-        return full_window(n, m)
+        return 0, n + m - 1
     if mode == "same":
-        return same_window(n, m)
-    return valid_window(n, m)
+        return (m - 1) // 2, n
+    return min(n, m) - 1, abs(n - m) + 1
 
 
 def fft_length_for_window(n, m, start, length):
@@ -46,6 +37,21 @@ def fft_length_for_window(n, m, start, length):
 
 
 _PRIMES_REAL = (2, 3, 5, 7, 11, 13)
+
+
+def fft_axes_lengths(s1, s2, axes, wins):
+    """Transform axes and FFT lengths for windows ``wins`` of the convolution.
+
+    Axes where an operand has length 1 need no transform (the convolution is
+    a broadcast product there); the others get the shortest FFTW-friendly
+    length whose wrap-around leaves the window intact.
+    """
+    tx, lengths = [], []
+    for ax, (start, length) in zip(axes, wins):
+        if s1[ax] > 1 and s2[ax] > 1:
+            tx.append(ax)
+            lengths.append(next_fast_len(fft_length_for_window(s1[ax], s2[ax], start, length)))
+    return tx, lengths
 
 
 @lru_cache(maxsize=4096)

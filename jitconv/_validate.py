@@ -3,6 +3,8 @@ import operator
 
 import numpy as np
 
+from ._shapes import window
+
 MODES = ("valid", "same", "full")
 
 MSG_MODE_DIRECT = "Acceptable mode flags are 'valid', 'same', or 'full'."
@@ -107,16 +109,7 @@ def fft_axes(a, b, axes):
 
 def windows(mode, s1, s2, axes):
     """(start, length) of the output along each convolved axis, in full coordinates."""
-    out = []
-    for ax in axes:
-        n, m = s1[ax], s2[ax]
-        if mode == "full":
-            out.append((0, n + m - 1))
-        elif mode == "same":
-            out.append(((m - 1) // 2, n))
-        else:
-            out.append((min(n, m) - 1, abs(n - m) + 1))
-    return out
+    return [window(mode, s1[ax], s2[ax]) for ax in axes]
 
 
 def out_shape(s1, s2, axes, wins):

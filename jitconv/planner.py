@@ -225,17 +225,16 @@ class Plan:
         self.candidate = _algorithms.BY_ID[d.chosen]
         self.out_shape, self.out_dtype = job.shape, np.dtype(job.rt).newbyteorder("=")
         self._kspec = None
-        if d.chosen == "fft" and not self.swapped:
+        from ._shapes import fft_axes_lengths
+        p = job.problem
+        self._tx, self._fshape = fft_axes_lengths(p.shape1, p.shape2, p.axes, p.wins)
+        if d.chosen == "fft" and not self.swapped and self._tx:
             from ._algorithms import fft_single
             from ._core import _crop
-            from ._shapes import fft_length_for_window, next_fast_len
-            p = job.problem
-            self._fshape = [next_fast_len(fft_length_for_window(p.shape1[ax], p.shape2[ax], s, l))
-                            for ax, (s, l) in zip(p.axes, p.wins)]
             self._single = fft_single(p)
             self._crop = _crop(len(p.shape1), list(p.axes), list(p.wins))
             cplx = job.a.dtype.kind == "c" or job.k.dtype.kind == "c"
-            self._kspec = _fftw.spectrum(job.k, job.a.shape, p.axes, self._fshape, cplx,
+            self._kspec = _fftw.spectrum(job.k, job.a.shape, self._tx, self._fshape, cplx,
                                          self._single, p.workers)
 
     def __repr__(self):
@@ -268,7 +267,7 @@ class Plan:
             p = j.problem
             direct_out = out if (self.op in ("fftconvolve", "oaconvolve")
                                  and out is not None and out.flags.c_contiguous) else None
-            res = _fftw.freq_conv(x, j.k, p.axes, self._fshape, self._crop, self._single,
+            res = _fftw.freq_conv(x, j.k, self._tx, self._fshape, self._crop, self._single,
                                   p.workers, kspec=self._kspec, out=direct_out)
             if direct_out is not None:
                 return out
