@@ -183,29 +183,48 @@ def _run(x, w, out, workers, parallel=None, ranges=None):
     x, w = _readonly(x), _readonly(w)
     if parallel is None:
         parallel = out.size * (w.size // w.shape[0]) >= _config.SERIAL_WORK
+    launch(_k.corr_valid_parallel, _k.corr_valid_serial, (x, w, out, CHUNK) + bounds,
+           workers, parallel, "direct")
+
+
+def launch(par, ser, args, workers, parallel=True, trace=None):
+    """Run kernel ``par`` on up to ``workers`` threads, or its serial twin ``ser``.
+
+    Threads come from the process-wide budget (``THREADS``); with fewer than
+    two free, after a fork of an OpenMP parent, or when ``parallel`` is false,
+    the serial twin runs. ``trace``: path name recorded as ``trace-serial`` /
+    ``trace-parallel``.
+    """
     k = 0
     if parallel and workers > 1 and not _config.FORKED_AFTER_OMP:
         k = THREADS.take(min(workers, numba.config.NUMBA_NUM_THREADS))
     if k < 2:
-        _trace.record("direct-serial")
-        _call(_k.corr_valid_serial, x, w, out, CHUNK, *bounds)
+        if trace:
+            _trace.record(trace + "-serial")
+        _call(ser, *args)
         return
-    _trace.record("direct-parallel")
+    if trace:
+        _trace.record(trace + "-parallel")
     prev = numba.get_num_threads()
     try:
         numba.set_num_threads(k)
         if THREADS.layer is None:
             with THREADS.first:  # the layer starts once; learn which it is
-                _call(_k.corr_valid_parallel, x, w, out, CHUNK, *bounds)
+                _call(par, *args)
                 THREADS.layer = numba.threading_layer()
         else:
-            _call(_k.corr_valid_parallel, x, w, out, CHUNK, *bounds)
+            _call(par, *args)
     finally:
         numba.set_num_threads(prev)
         THREADS.give(k)
 
 
-_KERNELS = (_k._task, _k.corr_valid_serial, _k.corr_valid_parallel)
+_KERNELS = [_k._task, _k.corr_valid_serial, _k.corr_valid_parallel]
+
+
+def register_kernels(*dispatchers):
+    """Kernels whose on-disk cache ``_call`` flushes when it is unreadable."""
+    _KERNELS.extend(dispatchers)
 
 
 def _call(fn, *args):

@@ -254,6 +254,33 @@ def freq_conv(a, k, axes, fshape, crop, single, workers, slot=0, kspec=None, out
     return out
 
 
+def rfft_padded(x, axes, fshape, workers, slot="nn"):
+    """Real FFT of ``x`` zero-padded to ``fshape`` along ``axes`` (the last
+    axes), as a new complex array. Used by the CNN ops' FFT candidate."""
+    single = x.dtype == np.float32
+    shp = x.shape[:x.ndim - len(axes)] + tuple(fshape)
+    spec = shp[:-1] + (shp[-1] // 2 + 1,)
+    threads = 1 if (_state["forked"] or _config.PLANNER.deterministic
+                    or math.prod(shp) < THREADED_MIN) else workers
+    p = _get_plan("r2c", shp, spec, single, tuple(axes), threads, (slot, 0))
+    _load(p.inp, x)
+    p.fftw.execute()
+    return p.out.copy()
+
+
+def irfft_cropped(X, axes, fshape, crop, workers, slot="nn"):
+    """Inverse of `rfft_padded` (scaled), ``result[crop]`` as a new array."""
+    single = X.dtype == np.complex64
+    shp = X.shape[:X.ndim - len(axes)] + tuple(fshape)
+    threads = 1 if (_state["forked"] or _config.PLANNER.deterministic
+                    or math.prod(shp) < THREADED_MIN) else workers
+    p = _get_plan("c2r", X.shape, shp, single, tuple(axes), threads, (slot, 1))
+    np.copyto(p.inp, X)
+    p.fftw.execute()
+    res = p.out[crop]
+    return np.multiply(res, 1.0 / math.prod(fshape), dtype=res.dtype)
+
+
 # ---------------------------------------------------------------- wisdom
 # FFTW's wisdom functions are not thread-safe (export while another thread
 # plans corrupts the heap): all of them run under LOCK.

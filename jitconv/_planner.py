@@ -71,10 +71,8 @@ class Planner:
     def choose(self, p, effort=None):
         """``(decision, hit)`` for problem ``p``; plans on a miss."""
         forced = getattr(_forced, "id", None)
-        if forced is not None:
-            cand = _algorithms.BY_ID[forced]
-            if cand.family in _algorithms.FAMILIES[p.family] and cand.supports(p):
-                return Decision(forced, "forced"), False
+        if forced is not None and p.admits(forced):
+            return Decision(forced, "forced"), False
         key = p.key()
         d = self.memory.get(key)
         if d is not None:
@@ -130,7 +128,7 @@ class Planner:
         return self._disk
 
     def _plan(self, p, effort, exhaustive=False):
-        cands = _algorithms.candidates(p)
+        cands = p.candidates()
         est = {c.id: c.estimate(p) for c in cands}
         order = sorted(cands, key=lambda c: est[c.id])
         by_model = order[0].id
@@ -154,9 +152,7 @@ class Planner:
 
     def _measure(self, p, order, est, by_model, exhaustive):
         from . import _fftw
-        rng = np.random.default_rng(0)
-        a = _scratch(p.shape1, p.dtype1, rng)
-        k = _scratch(p.shape2, p.dtype2, rng)
+        ops = p.operands(np.random.default_rng(0))
         # the budget bounds the timing runs; warm-ups (numba compilation, FFTW
         # planning, itself bounded by FFTW's time limit) are the first result's cost
         budget = _config.PLANNER.budget * (4 if exhaustive else 1)
@@ -177,7 +173,7 @@ class Planner:
                 continue
             try:
                 with _fftw.planning(effort, max(0.05, remaining / 4)), _trace.muted():
-                    timings[c.id], used = self._time(lambda: c.run(p, a, k), remaining)
+                    timings[c.id], used = self._time(lambda: c.run(p, *ops), remaining)
                 spent += used
             except Exception as e:  # noqa: BLE001 - a failing candidate loses
                 timings[c.id] = math.inf
@@ -254,8 +250,10 @@ class force:
     """
 
     def __init__(self, cid):
-        if cid not in _algorithms.BY_ID:
-            raise ValueError(f"unknown candidate {cid!r}; known: {sorted(_algorithms.BY_ID)}")
+        from . import _nn
+        known = set(_algorithms.BY_ID) | set(_nn.BY_ID)
+        if cid not in known:
+            raise ValueError(f"unknown candidate {cid!r}; known: {sorted(known)}")
         self.cid = cid
 
     def __enter__(self):

@@ -38,6 +38,21 @@ class Problem:
     def keystr(self):
         return repr(self.key())
 
+    def candidates(self):
+        from ._algorithms import candidates
+        return candidates(self)
+
+    def admits(self, cid):
+        """Whether ``jitconv.force(cid)`` applies to this problem."""
+        from ._algorithms import BY_ID, FAMILIES
+        c = BY_ID.get(cid)
+        return c is not None and c.family in FAMILIES[self.family] and c.supports(self)
+
+    def operands(self, rng):
+        """Scratch operands of the problem's shapes and dtypes, for timing."""
+        from ._planner import _scratch
+        return _scratch(self.shape1, self.dtype1, rng), _scratch(self.shape2, self.dtype2, rng)
+
 
 def _native(dt):
     return dt.str if dt.isnative else dt.newbyteorder("=").str

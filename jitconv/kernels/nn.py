@@ -1,0 +1,242 @@
+"""numba kernels of the CNN ops (``jitconv.nn``).
+
+Every problem is normalised by the driver (``jitconv._nn``) to three spatial
+axes: ``x`` is ``(N, C, D, H, W)``, a weight is ``(Cout, Cin/groups, KD, KH, KW)``
+and the geometry is one int64 array ``g``::
+
+    g = [KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW, OD, OH, OW]
+
+(kernel, stride, dilation, leading zero padding, output size). Output
+position ``o`` along an axis reads input position ``o*S + k*DIL - P``;
+positions outside ``[0, size)`` are zero padding, which is never read or
+multiplied (trailing padding is implied by the output size).
+
+Kernels:
+
+- ``im2col``: rows ``(c, kd, kh, kw)`` x columns (output positions) of a
+  chunk of images and one group, for a BLAS GEMM;
+- ``col2im``: its adjoint (scatter-add), for input gradients and transposed
+  convolutions;
+- ``direct``: the convolution itself, for small channel counts and depthwise
+  layers where a GEMM has nothing to chew on.
+
+Each has a parallel and a serial twin; work is split so that every task
+writes its own rows (no atomics, results independent of the thread count).
+Inner loops run over contiguous slices so that LLVM vectorises them (numba's
+wraparound checks on computed indices block vectorisation). No fast-math.
+"""
+import numpy as np
+from numba import njit, prange
+
+from ._options import PARALLEL, SERIAL, enable_cache
+
+
+@njit(**SERIAL)
+def _ow_range(off, S, W, OW):
+    """Outputs ``ow`` in [0, OW) with ``0 <= ow*S + off < W``, as ``(lo, hi)``."""
+    lo = 0 if off >= 0 else (-off + S - 1) // S
+    hi = (W - 1 - off) // S + 1 if W - 1 - off >= 0 else 0
+    lo = min(lo, OW)
+    hi = max(lo, min(hi, OW))
+    return lo, hi
+
+
+@njit(**SERIAL)
+def _im2col_row(x, cols, t, n0, c0, g, p0):
+    KD, KH, KW = g[0], g[1], g[2]
+    SD, SH, SW = g[3], g[4], g[5]
+    DD, DH, DW = g[6], g[7], g[8]
+    PD, PH, PW = g[9], g[10], g[11]
+    OH, OW = g[13], g[14]
+    D, H, W = x.shape[2], x.shape[3], x.shape[4]
+    R = cols.shape[1]
+    p1 = p0 + cols.shape[2]
+    KV = KD * KH * KW
+    b = t // R
+    r = t % R
+    c = r // KV
+    q = r % KV
+    i = q // (KH * KW)
+    j = (q // KW) % KH
+    l = q % KW
+    row = cols[b, r]
+    off = l * DW - PW
+    lo, hi = _ow_range(off, SW, W, OW)
+    for q in range(p0 // OW, (p1 - 1) // OW + 1):
+        od = q // OH
+        oh = q % OH
+        zd = od * SD + i * DD - PD
+        zh = oh * SH + j * DH - PH
+        u0 = max(0, p0 - q * OW)
+        u1 = min(OW, p1 - q * OW)
+        seg = row[q * OW + u0 - p0: q * OW + u1 - p0]   # seg[v] is output ow = u0 + v
+        if zd < 0 or zd >= D or zh < 0 or zh >= H:
+            for v in range(u1 - u0):
+                seg[v] = 0
+            continue
+        a = min(max(lo, u0), u1)
+        e = max(min(hi, u1), a)
+        for v in range(a - u0):
+            seg[v] = 0
+        for v in range(e - u0, u1 - u0):
+            seg[v] = 0
+        src = x[n0 + b, c0 + c, zd, zh]
+        if SW == 1:
+            s1 = src[a + off: e + off]
+            d1 = seg[a - u0: e - u0]
+            for v in range(e - a):
+                d1[v] = s1[v]
+        else:
+            for v in range(a, e):
+                seg[v - u0] = src[v * SW + off]
+
+
+@njit(**PARALLEL)
+def im2col_parallel(x, cols, n0, c0, g, p0):
+    """``cols[b, (c,i,j,l), p - p0] = x[n0+b, c0+c, <input position of p and (i,j,l)>]``
+    for the flat output positions ``p0 <= p < p0 + cols.shape[2]``."""
+    for t in prange(cols.shape[0] * cols.shape[1]):
+        _im2col_row(x, cols, t, n0, c0, g, p0)
+
+
+@njit(**SERIAL)
+def im2col_serial(x, cols, n0, c0, g, p0):
+    for t in range(cols.shape[0] * cols.shape[1]):
+        _im2col_row(x, cols, t, n0, c0, g, p0)
+
+
+@njit(**SERIAL)
+def _col2im_plane(cols, dx, t, n0, c0, g, p0):
+    KD, KH, KW = g[0], g[1], g[2]
+    SD, SH, SW = g[3], g[4], g[5]
+    DD, DH, DW = g[6], g[7], g[8]
+    PD, PH, PW = g[9], g[10], g[11]
+    OH, OW = g[13], g[14]
+    D, H, W = dx.shape[2], dx.shape[3], dx.shape[4]
+    p1 = p0 + cols.shape[2]
+    Cg = cols.shape[1] // (KD * KH * KW)
+    b = t // Cg
+    c = t % Cg
+    plane = dx[n0 + b, c0 + c]
+    for i in range(KD):
+        for j in range(KH):
+            for l in range(KW):
+                row = cols[b, ((c * KD + i) * KH + j) * KW + l]
+                off = l * DW - PW
+                lo, hi = _ow_range(off, SW, W, OW)
+                if lo >= hi:
+                    continue
+                for q in range(p0 // OW, (p1 - 1) // OW + 1):
+                    od = q // OH
+                    oh = q % OH
+                    zd = od * SD + i * DD - PD
+                    zh = oh * SH + j * DH - PH
+                    if zd < 0 or zd >= D or zh < 0 or zh >= H:
+                        continue
+                    u0 = max(0, p0 - q * OW)
+                    u1 = min(OW, p1 - q * OW)
+                    a = min(max(lo, u0), u1)
+                    e = max(min(hi, u1), a)
+                    seg = row[q * OW + a - p0: q * OW + e - p0]
+                    dst = plane[zd, zh]
+                    if SW == 1:
+                        d1 = dst[a + off: e + off]
+                        for v in range(e - a):
+                            d1[v] += seg[v]
+                    else:
+                        for v in range(e - a):
+                            dst[(a + v) * SW + off] += seg[v]
+
+
+@njit(**PARALLEL)
+def col2im_parallel(cols, dx, n0, c0, g, p0):
+    """Adjoint of ``im2col``: ``dx[n0+b, c0+c, ...] += cols[b, (c,i,j,l), p - p0]``.
+    One task per (image, channel) plane: no two tasks write the same element."""
+    Cg = cols.shape[1] // (g[0] * g[1] * g[2])
+    for t in prange(cols.shape[0] * Cg):
+        _col2im_plane(cols, dx, t, n0, c0, g, p0)
+
+
+@njit(**SERIAL)
+def col2im_serial(cols, dx, n0, c0, g, p0):
+    Cg = cols.shape[1] // (g[0] * g[1] * g[2])
+    for t in range(cols.shape[0] * Cg):
+        _col2im_plane(cols, dx, t, n0, c0, g, p0)
+
+
+#: output positions per direct task (a row chunk kept in L1 while all taps sweep it)
+CHUNK = 1024
+
+
+@njit(**SERIAL)
+def _direct_task(x, w, y, t, groups, g):
+    KD, KH, KW = g[0], g[1], g[2]
+    SD, SH, SW = g[3], g[4], g[5]
+    DD, DH, DW = g[6], g[7], g[8]
+    PD, PH, PW = g[9], g[10], g[11]
+    OD, OH, OW = g[12], g[13], g[14]
+    D, H, W = x.shape[2], x.shape[3], x.shape[4]
+    Cout, Cg = w.shape[0], w.shape[1]
+    cout_g = Cout // groups
+    nch = (OW + CHUNK - 1) // CHUNK
+    ch = t % nch
+    r = t // nch
+    oh = r % OH
+    r //= OH
+    od = r % OD
+    r //= OD
+    co = r % Cout
+    n = r // Cout
+    c0 = (co // cout_g) * Cg
+    a = ch * CHUNK
+    m = min(OW, a + CHUNK) - a
+    acc = np.zeros(m, y.dtype)
+    for c in range(Cg):
+        for i in range(KD):
+            zd = od * SD + i * DD - PD
+            if zd < 0 or zd >= D:
+                continue
+            for j in range(KH):
+                zh = oh * SH + j * DH - PH
+                if zh < 0 or zh >= H:
+                    continue
+                src = x[n, c0 + c, zd, zh]
+                for l in range(KW):
+                    wv = w[co, c, i, j, l]
+                    off = l * DW - PW
+                    lo, hi = _ow_range(off, SW, W, OW)
+                    lo = max(lo, a) - a
+                    hi = min(hi, a + m) - a
+                    if lo >= hi:
+                        continue
+                    av = acc[lo:hi]
+                    if SW == 1:
+                        s1 = src[a + lo + off: a + hi + off]
+                        for u in range(hi - lo):
+                            av[u] += s1[u] * wv
+                    else:
+                        for u in range(hi - lo):
+                            av[u] += src[(a + lo + u) * SW + off] * wv
+    dst = y[n, co, od, oh, a: a + m]
+    for u in range(m):
+        dst[u] = acc[u]
+
+
+@njit(**PARALLEL)
+def direct_parallel(x, w, y, groups, g):
+    """``y[n, co, o] = sum_{c, k} w[co, c, k] * x[n, group(co)*Cg + c, o*S + k*DIL - P]``."""
+    ntasks = y.shape[0] * y.shape[1] * y.shape[2] * y.shape[3] * ((y.shape[4] + CHUNK - 1) // CHUNK)
+    for t in prange(ntasks):
+        _direct_task(x, w, y, t, groups, g)
+
+
+@njit(**SERIAL)
+def direct_serial(x, w, y, groups, g):
+    ntasks = y.shape[0] * y.shape[1] * y.shape[2] * y.shape[3] * ((y.shape[4] + CHUNK - 1) // CHUNK)
+    for t in range(ntasks):
+        _direct_task(x, w, y, t, groups, g)
+
+
+KERNELS = (_ow_range, _im2col_row, im2col_parallel, im2col_serial, _col2im_plane,
+           col2im_parallel, col2im_serial, _direct_task, direct_parallel, direct_serial)
+enable_cache(*KERNELS)
