@@ -342,7 +342,7 @@ def _conv_transpose(nd, x, weight, bias, stride, padding, output_padding, groups
     S = x.shape[2:]
     out = [(s - 1) * st - 2 * p + d * (k - 1) + o + 1
            for s, st, p, d, k, o in zip(S, stride, padding, dilation, w.shape[2:], opad)]
-    if any(o <= 0 for o in out):
+    if any(o < 0 for o in out):   # PyTorch returns an empty result for 0
         raise ValueError(f"{name}: given input size per channel ({' x '.join(map(str, S))}), "
                          f"the calculated output size per channel "
                          f"({' x '.join(map(str, out))}) is too small")

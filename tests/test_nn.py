@@ -1,0 +1,506 @@
+"""jitconv.nn against an independent NumPy reference, PyTorch (when installed)
+and finite differences; every candidate forced and proven by the trace."""
+import hashlib
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+import jitconv
+from jitconv import _trace, nn
+from jitconv._planner import PLANNER
+
+try:
+    import torch
+    import torch.nn.functional as F
+    torch.set_num_threads(2)
+except ImportError:  # the test extras do not install torch
+    torch = None
+
+needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch is not installed")
+
+CONV = {1: nn.conv1d, 2: nn.conv2d, 3: nn.conv3d}
+TRANSPOSE = {1: nn.conv_transpose1d, 2: nn.conv_transpose2d, 3: nn.conv_transpose3d}
+IGRAD = {1: nn.conv1d_input_grad, 2: nn.conv2d_input_grad, 3: nn.conv3d_input_grad}
+WGRAD = {1: nn.conv1d_weight_grad, 2: nn.conv2d_weight_grad, 3: nn.conv3d_weight_grad}
+
+
+# ------------------------------------------------------------- reference
+def _index(mode, lo, n, hi):
+    i = np.arange(-lo, n + hi)
+    if mode == "reflect":
+        i = np.abs(i)
+        return np.where(i >= n, 2 * (n - 1) - i, i)
+    if mode == "replicate":
+        return np.clip(i, 0, n - 1)
+    return i % n   # circular
+
+
+def ref_conv(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros",
+             flip=False):
+    mode = padding_mode
+    """Float64 loops over kernel taps: the definition, nothing shared with jitconv."""
+    x, w = np.asarray(x, np.float64), np.asarray(w, np.float64)
+    nd = w.ndim - 2
+    unb = x.ndim == nd + 1
+    if unb:
+        x = x[None]
+    st = (stride,) * nd if isinstance(stride, int) else tuple(stride)
+    dl = (dilation,) * nd if isinstance(dilation, int) else tuple(dilation)
+    if padding == "valid":
+        pads = [(0, 0)] * nd
+    elif padding == "same":
+        pads = [(d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2) for d, k in zip(dl, w.shape[2:])]
+    else:
+        pp = (padding,) * nd if isinstance(padding, int) else tuple(padding)
+        pads = [(p, p) for p in pp]
+    if flip:
+        w = w[(slice(None), slice(None)) + (slice(None, None, -1),) * nd]
+    if mode == "zeros":
+        xp = np.pad(x, [(0, 0), (0, 0)] + pads)
+    else:
+        xp = x
+        for ax, (lo, hi) in enumerate(pads):
+            xp = xp.take(_index(mode, lo, x.shape[2 + ax], hi), axis=2 + ax)
+    N, C = x.shape[:2]
+    Cout, Cg = w.shape[:2]
+    cog = Cout // groups
+    O = [(xp.shape[2 + i] - dl[i] * (w.shape[2 + i] - 1) - 1) // st[i] + 1 for i in range(nd)]
+    y = np.zeros((N, Cout, *O))
+    for k in np.ndindex(*w.shape[2:]):
+        sl = tuple(slice(k[i] * dl[i], k[i] * dl[i] + (O[i] - 1) * st[i] + 1, st[i])
+                   for i in range(nd))
+        patch = xp[(slice(None), slice(None)) + sl]
+        for g in range(groups):
+            y[:, g * cog:(g + 1) * cog] += np.einsum(
+                "oc,nc...->no...", w[(slice(g * cog, (g + 1) * cog), slice(None)) + k],
+                patch[:, g * Cg:(g + 1) * Cg])
+    if b is not None:
+        y += np.asarray(b, np.float64).reshape((-1,) + (1,) * nd)
+    return y[0] if unb else y
+
+
+def ref_transpose(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """Scatter definition of the transposed convolution."""
+    x, w = np.asarray(x, np.float64), np.asarray(w, np.float64)
+    nd = w.ndim - 2
+    unb = x.ndim == nd + 1
+    if unb:
+        x = x[None]
+
+    def tup(v):
+        return (v,) * nd if isinstance(v, int) else tuple(v)
+    st, pd, op, dl = tup(stride), tup(padding), tup(output_padding), tup(dilation)
+    N, Cin = x.shape[:2]
+    cig, cog = Cin // groups, w.shape[1]
+    S, K = x.shape[2:], w.shape[2:]
+    full = [(S[i] - 1) * st[i] + dl[i] * (K[i] - 1) + 1 + op[i] for i in range(nd)]
+    yf = np.zeros((N, cog * groups, *full))
+    for k in np.ndindex(*K):
+        sl = tuple(slice(k[i] * dl[i], k[i] * dl[i] + (S[i] - 1) * st[i] + 1, st[i])
+                   for i in range(nd))
+        for g in range(groups):
+            yf[(slice(None), slice(g * cog, (g + 1) * cog)) + sl] += np.einsum(
+                "co,nc...->no...", w[(slice(g * cig, (g + 1) * cig), slice(None)) + k],
+                x[:, g * cig:(g + 1) * cig])
+    out = [(S[i] - 1) * st[i] - 2 * pd[i] + dl[i] * (K[i] - 1) + op[i] + 1 for i in range(nd)]
+    y = yf[(slice(None), slice(None)) + tuple(slice(p, p + o) for p, o in zip(pd, out))]
+    if b is not None:
+        y = y + np.asarray(b, np.float64).reshape((-1,) + (1,) * nd)
+    return y[0] if unb else y
+
+
+def close(got, ref, dtype):
+    ref = np.asarray(ref)
+    assert got.shape == ref.shape, (got.shape, ref.shape)
+    assert got.dtype == dtype
+    scale = max(np.abs(ref).max(initial=0.0), 1e-300)
+    err = np.abs(got.astype(np.float64) - ref).max(initial=0.0) / scale
+    tol = 2e-5 if dtype == np.float32 else 1e-11
+    assert err <= tol, f"relative error {err:.3g} > {tol}"
+
+
+# ---------------------------------------------------------------- grids
+def _cases(nd, n, seed):
+    """Deterministic sample of the parameter grid: sizes (1, primes, even, kernel
+    = padded input), stride, padding (ints, tuples, 'same', 'valid'),
+    dilation, groups, padding modes, flip, bias, unbatched, both dtypes."""
+    rng = np.random.default_rng(seed)
+    out = []
+    while len(out) < n:
+        groups = int(rng.choice([1, 1, 2, 3]))
+        cg = int(rng.integers(1, 4))
+        cog = int(rng.integers(1, 4))
+        k = tuple(int(v) for v in rng.choice([1, 2, 3, 4, 5], nd))
+        dil = tuple(int(v) for v in rng.choice([1, 1, 2], nd))
+        pad = rng.choice(["int", "tuple", "same", "valid"])
+        stride = tuple(int(v) for v in rng.choice([1, 1, 2, 3], nd)) if pad != "same" else 1
+        if pad == "int":
+            padding = int(rng.integers(0, 3))
+        elif pad == "tuple":
+            padding = tuple(int(v) for v in rng.integers(0, 3, nd))
+        else:
+            padding = str(pad)
+        keff = [d * (kk - 1) + 1 for d, kk in zip(dil, k)]
+        size = tuple(max(ke, int(v)) if rng.random() < 0.8 else ke
+                     for ke, v in zip(keff, rng.choice([1, 2, 5, 7, 8, 11], nd)))
+        mode = str(rng.choice(["zeros", "zeros", "reflect", "replicate", "circular"]))
+        if mode == "reflect" and padding not in ("valid",):
+            pp = padding if not isinstance(padding, str) else max(keff)
+            if max(np.atleast_1d(pp)) >= min(size):
+                mode = "zeros"
+        if mode == "circular" and padding not in ("valid",):
+            pp = padding if not isinstance(padding, str) else max(keff)
+            if max(np.atleast_1d(pp)) > min(size):
+                mode = "zeros"
+        out.append(dict(nd=nd, N=int(rng.integers(1, 3)), groups=groups, cg=cg, cog=cog, k=k,
+                        size=size, stride=stride, padding=padding, dilation=dil, mode=mode,
+                        flip=bool(rng.random() < 0.3), bias=bool(rng.random() < 0.5),
+                        unbatched=bool(rng.random() < 0.2),
+                        dtype=np.float32 if rng.random() < 0.5 else np.float64,
+                        seed=int(rng.integers(1 << 30))))
+    return out
+
+
+CASES = _cases(1, 40, 1) + _cases(2, 40, 2) + _cases(3, 25, 3)
+
+
+def _operands(c):
+    rng = np.random.default_rng(c["seed"])
+    C = c["cg"] * c["groups"]
+    xs = ((C,) if c["unbatched"] else (c["N"], C)) + c["size"]
+    x = rng.standard_normal(xs).astype(c["dtype"])
+    w = rng.standard_normal((c["cog"] * c["groups"], c["cg"]) + c["k"]).astype(c["dtype"])
+    b = rng.standard_normal(c["cog"] * c["groups"]).astype(c["dtype"]) if c["bias"] else None
+    return x, w, b
+
+
+def _kw(c):
+    return dict(stride=c["stride"], padding=c["padding"], dilation=c["dilation"],
+                groups=c["groups"], padding_mode=c["mode"], flip=c["flip"])
+
+
+@pytest.mark.parametrize("cid", ["nn-gemm", "nn-direct", "nn-fft"])
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c['nd']}d-{c['seed']}")
+def test_conv_matches_reference(case, cid):
+    x, w, b = _operands(case)
+    digest = hashlib.sha256(x.tobytes() + w.tobytes()).hexdigest()
+    with jitconv.force(cid), _trace.paths() as ran:
+        y = CONV[case["nd"]](x, w, b, **_kw(case))
+    close(y, ref_conv(x, w, b, **_kw(case)), case["dtype"])
+    assert hashlib.sha256(x.tobytes() + w.tobytes()).hexdigest() == digest
+    assert any(r.startswith(cid) for r in ran), ran
+
+
+TCASES = []
+for _i, _c in enumerate(_cases(1, 15, 11) + _cases(2, 15, 12) + _cases(3, 8, 13)):
+    _rng = np.random.default_rng(_i)
+    st = tuple(int(v) for v in _rng.choice([1, 2, 3], _c["nd"]))
+    dl = _c["dilation"]
+    op = tuple(int(_rng.integers(0, max(s, d))) for s, d in zip(st, dl))
+    pd = tuple(int(v) for v in _rng.integers(0, 2, _c["nd"]))
+    TCASES.append(dict(_c, stride=st, output_padding=op, padding=pd))
+
+
+@pytest.mark.parametrize("cid", ["nn-col2im", "nn-as-conv"])
+@pytest.mark.parametrize("case", TCASES, ids=lambda c: f"{c['nd']}d-{c['seed']}")
+def test_conv_transpose_matches_reference(case, cid):
+    rng = np.random.default_rng(case["seed"])
+    nd, g = case["nd"], case["groups"]
+    cin = case["cg"] * g
+    xs = ((cin,) if case["unbatched"] else (case["N"], cin)) + case["size"]
+    x = rng.standard_normal(xs).astype(case["dtype"])
+    w = rng.standard_normal((cin, case["cog"]) + case["k"]).astype(case["dtype"])
+    b = rng.standard_normal(case["cog"] * g).astype(case["dtype"]) if case["bias"] else None
+    kw = dict(stride=case["stride"], padding=case["padding"],
+              output_padding=case["output_padding"], groups=g, dilation=case["dilation"])
+    out = [(s - 1) * st - 2 * p + d * (k - 1) + o + 1 for s, st, p, d, k, o in
+           zip(case["size"], kw["stride"], kw["padding"], kw["dilation"], case["k"],
+               kw["output_padding"])]
+    if min(out) < 0:
+        with pytest.raises(ValueError, match="too small"):
+            TRANSPOSE[nd](x, w, b, **kw)
+        return
+    ref = ref_transpose(x, w, b, **kw)
+    with jitconv.force(cid), _trace.paths() as ran:
+        y = TRANSPOSE[nd](x, w, b, **kw)
+    close(y, ref, case["dtype"])
+    if min(out) == 0:
+        return
+    stride1 = all(s == 1 for s in case["stride"])
+    expect = cid if (cid == "nn-col2im" or stride1) else "nn-col2im"
+    assert expect in ran, ran
+
+
+def test_every_kernel_thread_path():
+    """Large enough for the parallel direct kernel; serial and parallel agree bitwise."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 4, 40, 60)).astype(np.float32)
+    w = rng.standard_normal((8, 4, 3, 3)).astype(np.float32)
+    with jitconv.force("nn-direct"), _trace.paths() as ran:
+        y2 = nn.conv2d(x, w, padding=1, workers=2)
+        y1 = nn.conv2d(x, w, padding=1, workers=1)
+    if jitconv._config.CPUS > 1:
+        assert "nn-direct-parallel" in ran
+    assert "nn-direct-serial" in ran
+    assert np.array_equal(y1, y2)
+    close(y1, ref_conv(x, w, padding=1), np.float32)
+
+
+def test_large_im2col_chunks():
+    """Images whose im2col matrix exceeds one chunk are tiled along the output."""
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((2, 16, 3000)).astype(np.float32)
+    w = rng.standard_normal((5, 16, 9)).astype(np.float32)
+    for cid in ("nn-gemm", "nn-col2im"):
+        with jitconv.force(cid):
+            if cid == "nn-gemm":
+                close(nn.conv1d(x, w, padding=4, stride=2), ref_conv(x, w, padding=4, stride=2),
+                      np.float32)
+            else:
+                y = rng.standard_normal((2, 16, 3000)).astype(np.float32)
+                close(nn.conv_transpose1d(y, w.transpose(1, 0, 2).copy(), padding=4),
+                      ref_transpose(y, w.transpose(1, 0, 2), padding=4), np.float32)
+    gy = rng.standard_normal((2, 5, 1500)).astype(np.float32)
+    dw = nn.conv1d_weight_grad(x, gy, w.shape, padding=4, stride=2)
+    close(dw, _wgrad_ref(x, gy, w.shape, dict(padding=4, stride=2)), np.float32)
+
+
+# ------------------------------------------------------------- gradients
+def _wgrad_ref(x, gy, wshape, kw):
+    """d<conv(x, w), gy>/dw, by linearity: <ref_conv(x, e_k), gy> per kernel tap k
+    (all channel pairs of a tap at once)."""
+    nd = len(wshape) - 2
+    groups = kw.get("groups", 1)
+    Cout, Cg = wshape[:2]
+    cog = Cout // groups
+    out = np.zeros(wshape)
+    for k in np.ndindex(*wshape[2:]):
+        for o in range(cog):
+            for c in range(Cg):
+                e = np.zeros(wshape)
+                for g in range(groups):
+                    e[(g * cog + o, c) + k] = 1.0
+                y = ref_conv(x, e, **kw)
+                for g in range(groups):
+                    out[(g * cog + o, c) + k] = np.sum(y[:, g * cog + o] * gy[:, g * cog + o])
+    return out
+
+
+GCASES = [c for c in _cases(1, 12, 21) + _cases(2, 12, 22) + _cases(3, 6, 23)]
+
+
+@pytest.mark.parametrize("case", GCASES, ids=lambda c: f"{c['nd']}d-{c['seed']}")
+def test_gradients_by_finite_differences(case):
+    """Central differences of L = <conv(x, w), g> in float64 along random directions."""
+    if case["mode"] != "zeros":
+        case = dict(case, mode="zeros")
+    case = dict(case, dtype=np.float64, bias=False)
+    x, w, _ = _operands(case)
+    kw = _kw(case)
+    kw.pop("padding_mode")
+    nd = case["nd"]
+    y = CONV[nd](x, w, **kw)
+    rng = np.random.default_rng(case["seed"] + 1)
+    gy = rng.standard_normal(y.shape)
+    dx = IGRAD[nd](gy, w, x.shape, **kw)
+    dw = WGRAD[nd](x, gy, w.shape, **kw)
+    assert dx.shape == x.shape and dw.shape == w.shape
+
+    def L(xx, ww):
+        return float(np.sum(CONV[nd](xx, ww, **kw) * gy))
+    eps = 1e-3
+    for _ in range(3):
+        vx, vw = rng.standard_normal(x.shape), rng.standard_normal(w.shape)
+        fd_x = (L(x + eps * vx, w) - L(x - eps * vx, w)) / (2 * eps)
+        fd_w = (L(x, w + eps * vw) - L(x, w - eps * vw)) / (2 * eps)
+        assert np.isclose(np.sum(dx * vx), fd_x, rtol=1e-7, atol=1e-8)
+        assert np.isclose(np.sum(dw * vw), fd_w, rtol=1e-7, atol=1e-8)
+
+
+def test_input_grad_is_the_transposed_convolution_with_the_flip():
+    """dx = correlation of grad_out with the flipped, channel-swapped kernel."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 3, 9, 8))
+    w = rng.standard_normal((4, 3, 3, 2))
+    gy = rng.standard_normal(nn.conv2d(x, w, padding=1).shape)
+    dx = nn.conv2d_input_grad(gy, w, x.shape, padding=1)
+    w_t = w.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1]
+    assert np.allclose(dx, nn.conv2d(gy, w_t, padding=(1, 0)))
+    assert np.allclose(dx, nn.conv_transpose2d(gy, w, padding=1))
+    # flip=True (true convolution): the gradient correlates without the flip
+    gyf = rng.standard_normal(nn.conv2d(x, w, padding=1, flip=True).shape)
+    dxf = nn.conv2d_input_grad(gyf, w, x.shape, padding=1, flip=True)
+    assert np.allclose(dxf, nn.conv2d(gyf, w.transpose(1, 0, 2, 3), padding=(1, 0)))
+    dwf = nn.conv2d_weight_grad(x, gyf, w.shape, padding=1, flip=True)
+    assert np.allclose(dwf, _wgrad_ref(x, gyf, w.shape, dict(padding=1, flip=True)))
+
+
+# --------------------------------------------------------------- PyTorch
+@needs_torch
+@pytest.mark.parametrize("case", [c for c in CASES if not c["flip"]],
+                         ids=lambda c: f"{c['nd']}d-{c['seed']}")
+def test_conv_matches_torch(case):
+    """torch.nn.Conv*d modules (they own padding_mode) on the reference grid."""
+    x, w, b = _operands(case)
+    kw = _kw(case)
+    kw.pop("flip")
+    mode = kw.pop("padding_mode")
+    conv = {1: torch.nn.Conv1d, 2: torch.nn.Conv2d, 3: torch.nn.Conv3d}[case["nd"]]
+    C = x.shape[-case["nd"] - 1]
+    m = conv(C, w.shape[0], w.shape[2:], bias=b is not None, padding_mode=mode, **kw)
+    m = m.to(torch.float64 if case["dtype"] == np.float64 else torch.float32)
+    with torch.no_grad():
+        m.weight.copy_(torch.from_numpy(w))
+        if b is not None:
+            m.bias.copy_(torch.from_numpy(b))
+        ref = m(torch.from_numpy(x)).numpy()
+    close(CONV[case["nd"]](x, w, b, padding_mode=mode, **kw), ref.astype(np.float64),
+          case["dtype"])
+
+
+@needs_torch
+@pytest.mark.parametrize("case", TCASES[::2], ids=lambda c: f"{c['nd']}d-{c['seed']}")
+def test_transpose_and_grads_match_torch(case):
+    rng = np.random.default_rng(case["seed"])
+    nd, g = case["nd"], case["groups"]
+    cin = case["cg"] * g
+    x = rng.standard_normal((2, cin) + case["size"]).astype(np.float32)
+    w = rng.standard_normal((cin, case["cog"]) + case["k"]).astype(np.float32)
+    kw = dict(stride=case["stride"], padding=case["padding"],
+              output_padding=case["output_padding"], groups=g, dilation=case["dilation"])
+    tf = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}[nd]
+    try:
+        ref = tf(torch.from_numpy(x), torch.from_numpy(w), **kw).numpy()
+    except RuntimeError:
+        with pytest.raises(ValueError):
+            TRANSPOSE[nd](x, w, **kw)
+        return
+    close(TRANSPOSE[nd](x, w, **kw), ref.astype(np.float64), np.float32)
+    # gradients of a forward convolution, against torch.nn.grad
+    fw = rng.standard_normal((case["cog"] * g, case["cg"]) + case["k"]).astype(np.float32)
+    fkw = dict(stride=case["stride"], padding=case["padding"], dilation=case["dilation"],
+               groups=g)
+    y = CONV[nd](x, fw, **fkw)
+    gy = rng.standard_normal(y.shape).astype(np.float32)
+    tg = torch.nn.grad
+    gi = getattr(tg, f"conv{nd}d_input")(x.shape, torch.from_numpy(fw), torch.from_numpy(gy),
+                                         **fkw).numpy()
+    gw = getattr(tg, f"conv{nd}d_weight")(torch.from_numpy(x), fw.shape, torch.from_numpy(gy),
+                                          **fkw).numpy()
+    close(IGRAD[nd](gy, fw, x.shape, **fkw), gi.astype(np.float64), np.float32)
+    close(WGRAD[nd](x, gy, fw.shape, **fkw), gw.astype(np.float64), np.float32)
+
+
+# ---------------------------------------------------------------- errors
+X2 = np.zeros((1, 4, 5, 5), np.float32)
+W2 = np.zeros((6, 2, 3, 3), np.float32)
+ERRORS = [
+    (dict(x=X2, weight=np.zeros((6, 3, 3, 3), np.float32)), ValueError, "channels"),
+    (dict(x=X2, weight=np.zeros((5, 2, 3, 3), np.float32), groups=2), ValueError, "divisible"),
+    (dict(x=X2, weight=W2, groups=0), ValueError, "non-positive groups"),
+    (dict(x=X2, weight=W2, groups=2, padding=-1), ValueError, "negative padding"),
+    (dict(x=X2, weight=W2, groups=2, stride=0), ValueError, "non-positive stride"),
+    (dict(x=X2, weight=W2, groups=2, dilation=0), ValueError, "dilation"),
+    (dict(x=X2, weight=W2, groups=2, dilation=3), ValueError, "Kernel size can't be greater"),
+    (dict(x=X2[..., :2, :2], weight=W2, groups=2), ValueError, "Kernel size can't be greater"),
+    (dict(x=X2, weight=W2, groups=2, padding="same", stride=2), ValueError, "strided"),
+    (dict(x=X2, weight=W2, groups=2, padding="full"), ValueError, "padding string"),
+    (dict(x=X2, weight=W2, groups=2, padding=(1, 1, 1)), ValueError, "2 values"),
+    (dict(x=X2, weight=W2, groups=2, padding_mode="mirror"), ValueError, "padding_mode"),
+    (dict(x=X2, weight=W2, groups=2, padding=5, padding_mode="reflect"), ValueError, "reflect"),
+    (dict(x=X2, weight=W2, groups=2, bias=np.zeros(5, np.float32)), ValueError, "bias"),
+    (dict(x=X2[0, 0, 0], weight=W2, groups=2), ValueError, "input"),
+    (dict(x=X2, weight=W2[0], groups=2), ValueError, "weight"),
+    (dict(x=X2.astype(np.int64), weight=W2, groups=2), TypeError, "float32 or float64"),
+    (dict(x=X2, weight=W2.astype(np.complex64), groups=2), TypeError, "float32 or float64"),
+    (dict(x=X2, weight=W2, groups=2, stride=1.5), TypeError, "stride"),
+    (dict(x=X2, weight=W2, groups=2.0), TypeError, "groups"),
+]
+
+
+@pytest.mark.parametrize("kw,exc,msg", ERRORS, ids=[e[2] + str(i) for i, e in enumerate(ERRORS)])
+def test_bad_input_raises(kw, exc, msg):
+    with pytest.raises(exc, match=msg):
+        nn.conv2d(**kw)
+    if torch is not None and exc is ValueError and "bias" not in kw:
+        # PyTorch rejects the same input (its exception type is RuntimeError or ValueError)
+        t = {k: (torch.from_numpy(v) if isinstance(v, np.ndarray) else v) for k, v in kw.items()}
+        t["input"] = t.pop("x")
+        mode = t.pop("padding_mode", "zeros")
+        with pytest.raises((RuntimeError, ValueError, TypeError)):
+            if mode != "zeros":
+                raise ValueError("checked by the module")
+            F.conv2d(**t)
+
+
+def test_transpose_and_grad_errors():
+    x = np.zeros((1, 4, 5, 5))
+    w = np.zeros((4, 2, 3, 3))
+    with pytest.raises(ValueError, match="channels"):
+        nn.conv_transpose2d(x[:, :3], w)
+    with pytest.raises(ValueError, match="output padding"):
+        nn.conv_transpose2d(x, w, stride=2, output_padding=2)
+    with pytest.raises(ValueError, match="too small"):
+        nn.conv_transpose2d(x[..., :1, :1], w, padding=2)
+    with pytest.raises(TypeError):
+        nn.conv_transpose2d(x, w, padding="same")
+    wf = np.zeros((4, 4, 3, 3))
+    with pytest.raises(ValueError, match="grad_out"):
+        nn.conv2d_input_grad(np.zeros((1, 4, 2, 2)), wf, x.shape)
+    with pytest.raises(ValueError, match="grad_out"):
+        nn.conv2d_weight_grad(x, np.zeros((1, 4, 2, 2)), wf.shape)
+    with pytest.raises(ValueError, match="channels"):
+        nn.conv2d_weight_grad(x, np.zeros((1, 4, 3, 3)), (4, 3, 3, 3))
+
+
+# ------------------------------------------------------ semantics, planner
+def test_dtypes_and_empty():
+    x = np.ones((2, 3, 6), np.float32)
+    w = np.ones((4, 3, 3), np.float32)
+    assert nn.conv1d(x, w).dtype == np.float32
+    assert nn.conv1d(x, w.astype(np.float64)).dtype == np.float64
+    assert nn.conv1d(x[:0], w).shape == (0, 4, 4)
+    assert nn.conv1d(x[:, :0], w[:, :0], np.ones(4, np.float32)).tolist() == \
+        np.ones((2, 4, 4)).tolist()
+    assert nn.conv1d(x, w, padding="same").shape == (2, 4, 6)
+    assert nn.conv1d(x[0], w).shape == (4, 4)
+    # non-contiguous and read-only inputs
+    xs = np.ones((2, 3, 12), np.float32)[:, :, ::2]
+    xs.flags.writeable = False
+    assert np.array_equal(nn.conv1d(xs, w), nn.conv1d(np.ascontiguousarray(xs), w))
+
+
+def test_flip_is_true_convolution():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((1, 1, 12, 10))
+    w = rng.standard_normal((1, 1, 3, 4))
+    y = nn.conv2d(x, w, flip=True)
+    assert np.allclose(y[0, 0], jitconv.convolve(x[0, 0], w[0, 0], mode="valid"))
+    assert np.allclose(nn.conv2d(x, w)[0, 0], jitconv.correlate(x[0, 0], w[0, 0], mode="valid"))
+
+
+def test_planner_measures_once_and_remembers(estimate_planner):
+    jitconv.set_planner(effort="measure", min_measure=0.0)
+    try:
+        rng = np.random.default_rng(1)
+        x = rng.standard_normal((2, 8, 20, 20)).astype(np.float32)
+        w = rng.standard_normal((8, 8, 3, 3)).astype(np.float32)
+        before = jitconv.planner_stats()
+        nn.conv2d(x, w, padding=1)
+        mid = jitconv.planner_stats()
+        nn.conv2d(x, w, padding=1)
+        after = jitconv.planner_stats()
+    finally:
+        jitconv.set_planner(effort="estimate", min_measure=150e-6)
+    assert mid["measured"] > before["measured"]
+    assert after["measured"] == mid["measured"] and after["hits"] == mid["hits"] + 1
+    keys = [k for k in PLANNER.memory if k[0] == "nn-conv" and k[1][0] == 2]
+    d = PLANNER.memory[keys[-1]]
+    assert d.source == "measured" and set(d.timings) >= {"nn-gemm", "nn-direct"}
+
+
+def test_unknown_candidate_is_rejected():
+    with pytest.raises(ValueError, match="unknown candidate"):
+        jitconv.force("nn-nonsense")
