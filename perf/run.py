@@ -526,7 +526,7 @@ def markdown(report):
     for r in report["results"]:
         L += [f"### {r['id']}: {r['desc']}", "",
               (f"jitconv call: `{r['jitconv_expr']}`" if r["jitconv_expr"]
-               else "jitconv call: none (no CNN operation yet: not implemented)")
+               else "jitconv call: none (not implemented)")
               + (f" (auto picks {r['jitconv']['auto_pick']})" if r["jitconv"].get("auto_pick") else "")
               + f" · reference: {r['reference']['expr']} "
               + f"({r['reference']['time_s']:.2f} s) · tolerance: "

@@ -8,9 +8,8 @@ a cold-start child can time ``import jitconv`` / ``import scipy.signal`` itself.
 
 Every workload carries:
 
-- ``jitconv_expr`` / ``jitconv()``: the jitconv call (``None`` for the CNN
-  layers W10-W12: jitconv has no CNN ops yet, they are reported as "not
-  implemented" while the peers are still timed);
+- ``jitconv_expr`` / ``jitconv()``: the jitconv call (``jitconv.nn.conv1d`` /
+  ``conv2d`` for the CNN layers W10-W12);
 - ``ref_expr`` / ``reference()``: the reference every output is verified
   against: float64 SciPy direct or FFT, a float64 FFT formulation of the CNN
   layer, or exact integers (W14);
@@ -103,14 +102,19 @@ class Workload:
     @property
     def jitconv_expr(self):
         if self.is_cnn:
-            return None
+            fn = "conv1d" if self.a.ndim == 3 else "conv2d"
+            st = f", stride={self.stride}" if self.stride != 1 else ""
+            return f"jitconv.nn.{fn}(x, w, padding={self.padding}{st})"
         ax = f", axes={self.axes[0] if len(self.axes) == 1 else self.axes}" if self.axes else ""
         return f"jitconv.{self.op}(a, b, mode={self.mode!r}{ax})"
 
     def jitconv(self):
         """Zero-argument callable running jitconv on this workload, or None."""
         if self.is_cnn:
-            return None
+            from jitconv import nn
+            fn = nn.conv1d if self.a.ndim == 3 else nn.conv2d
+            x, w, s, p = self.a, self.b, self.stride, self.padding
+            return lambda: fn(x, w, stride=s, padding=p)
         import jitconv
         fn = getattr(jitconv, self.op)
         a, b, mode = self.a, self.b, self.mode
