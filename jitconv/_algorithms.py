@@ -188,13 +188,21 @@ class Separable:
         cd = _cdtype(p)
         wide = _direct.ACC[cd]
         axes = list(p.axes)
+        # every pass convolves over all of ``axes`` with a kernel that is 1 long
+        # except along its own axis: no transposition, the vertical pass runs
+        # over contiguous rows (one per tap) like the horizontal one.
+        # Windows: a pass's own axis gets its final window; axes done before
+        # are already cut to theirs, axes still to do keep their full length
+        wins = {ax: (0, a.shape[ax]) for ax in axes}
         x = a
         for n, (ax, f) in enumerate(fs):
             shape = [1] * a.ndim
             shape[ax] = f.size
+            wins[ax] = p.wins[axes.index(ax)]
             last = n == len(fs) - 1
-            x = _direct.direct_conv(x, f.reshape(shape), [ax], [p.wins[axes.index(ax)]],
+            x = _direct.direct_conv(x, f.reshape(shape), axes, [wins[a_] for a_ in axes],
                                     cd if last else wide, p.workers)
+            wins[ax] = (0, x.shape[ax])
         return x
 
 

@@ -11,6 +11,8 @@ native, aligned buffers before any kernel or FFT runs).
 """
 from dataclasses import dataclass
 
+import numpy as np
+
 from ._config import PLANNER
 
 
@@ -51,7 +53,17 @@ class Problem:
     def operands(self, rng):
         """Scratch operands of the problem's shapes and dtypes, for timing."""
         from ._planner import _scratch
-        return _scratch(self.shape1, self.dtype1, rng), _scratch(self.shape2, self.dtype2, rng)
+        a = _scratch(self.shape1, self.dtype1, rng)
+        if not self.separable:
+            return a, _scratch(self.shape2, self.dtype2, rng)
+        # a separable key needs a rank-1 scratch kernel, else the separable
+        # candidate fails on it and is never picked
+        k = np.ones(self.shape2, dtype=self.dtype2)
+        for ax in self.axes:
+            shape = [1] * len(self.shape2)
+            shape[ax] = self.shape2[ax]
+            k = k * _scratch((self.shape2[ax],), self.dtype2, rng).reshape(shape)
+        return a, k.astype(self.dtype2)
 
 
 def _native(dt):
