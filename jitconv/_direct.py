@@ -28,6 +28,16 @@ ACC = {
 
 CHUNK = 2048
 
+#: float32 products are summed in float32 over this many taps, then in
+#: float64 (see kernels.direct); 0 for the other dtypes
+BLOCK = 16
+
+
+def weights_dtype(cdtype):
+    """dtype of the kernel's weights: the data's for float32 (blocked float32
+    sums), else the accumulator's."""
+    return cdtype if cdtype == np.float32 else ACC[cdtype]
+
 
 def _batch_view(arr, nb, bshape, B):
     """Reshape the leading ``nb`` (batch) axes of ``arr`` to one axis of size 1 or B."""
@@ -38,27 +48,6 @@ def _batch_view(arr, nb, bshape, B):
     if math.prod(own) == 1:
         return arr.reshape((1,) + rest)
     return np.broadcast_to(arr, bshape + rest).reshape((B,) + rest)
-
-
-def _padded(a, lo, X, cdtype):
-    """``a`` (batch first) cut/padded to ``X`` along each conv axis from offset ``lo``.
-
-    Out-of-range positions are zero. Returns a C-contiguous ``cdtype`` array,
-    the input itself when it already is one (the kernel never writes ``x``).
-    """
-    n = a.shape[1:]
-    if all(l == 0 for l in lo) and tuple(X) == tuple(n):
-        return np.ascontiguousarray(a, dtype=cdtype)
-    xs = np.zeros((a.shape[0],) + tuple(X), dtype=cdtype)
-    src, dst = [slice(None)], [slice(None)]
-    for l, x, ni in zip(lo, X, n):
-        s0, s1 = max(l, 0), min(l + x, ni)
-        if s1 <= s0:
-            return xs
-        src.append(slice(s0, s1))
-        dst.append(slice(s0 - l, s1 - l))
-    xs[tuple(dst)] = a[tuple(src)]
-    return xs
 
 
 def direct_conv(a, k, axes, windows, cdtype, workers, parallel=None):
@@ -101,14 +90,12 @@ def direct_conv(a, k, axes, windows, cdtype, workers, parallel=None):
     kt = _batch_view(kt, nb, bshape, B)
     m = kt.shape[1:]
     L = [w[1] for w in windows]
+    # output i reads input positions i + j + lo (j over the kernel); outside
+    # the input is zero padding, skipped by the kernel (never copied)
     lo = [w[0] - (mi - 1) for w, mi in zip(windows, m)]
-    X = [li + mi - 1 for li, mi in zip(L, m)]
-    xs = _padded(at, lo, X, cdtype)
-    # where the data lies in xs, per axis: the kernel never multiplies padding
-    n = at.shape[1:]
-    ranges = [(max(0, -l), max(0, min(x, ni - l))) for l, x, ni in zip(lo, X, n)]
+    xs = np.ascontiguousarray(at, dtype=cdtype)
     flip = (slice(None),) + (slice(None, None, -1),) * len(axes)
-    w = np.ascontiguousarray(kt[flip], dtype=acc)
+    w = np.ascontiguousarray(kt[flip], dtype=weights_dtype(cdtype))
     out_dtype = cdtype
     d = len(axes)
     if d <= 3:
@@ -116,9 +103,9 @@ def direct_conv(a, k, axes, windows, cdtype, workers, parallel=None):
         x4 = xs.reshape((xs.shape[0],) + pad + xs.shape[1:])
         w4 = w.reshape((w.shape[0],) + pad + w.shape[1:])
         out = np.empty((B,) + pad + tuple(L), dtype=out_dtype)
-        _run(x4, w4, out, workers, parallel, [(0, 1)] * (3 - d) + ranges)
+        _run(x4, w4, out, workers, parallel, [0] * (3 - d) + lo)
     else:
-        out = _run_high(xs, w, B, L, out_dtype, acc, workers, parallel, ranges)
+        out = _run_high(xs, w, B, L, out_dtype, acc, workers, parallel, lo)
     out = out.reshape(tuple(bshape) + tuple(L))
     if perm == list(range(nd)):
         return out
@@ -173,18 +160,18 @@ class _Threads:
 THREADS = _Threads(_config.CPUS)
 
 
-def _run(x, w, out, workers, parallel=None, ranges=None):
-    """Run the kernel; ``ranges``: data range ``(lo, hi)`` of ``x`` per spatial axis."""
+def _run(x, w, out, workers, parallel=None, offsets=(0, 0, 0)):
+    """Run the kernel; ``offsets``: input position of output 0, tap 0, per spatial axis."""
     if out.size == 0:
         return
-    if ranges is None:
-        ranges = [(0, s) for s in x.shape[1:]]
-    bounds = tuple(int(v) for r in ranges for v in r)
+    bounds = tuple(int(v) for v in offsets)
     x, w = _readonly(x), _readonly(w)
     if parallel is None:
         parallel = out.size * (w.size // w.shape[0]) >= _config.SERIAL_WORK
-    launch(_k.corr_valid_parallel, _k.corr_valid_serial, (x, w, out, CHUNK) + bounds,
-           workers, parallel, "direct")
+    block = BLOCK if w.dtype == np.float32 else 0
+    proto = np.empty(0, ACC[np.dtype(out.dtype)])
+    launch(_k.corr_valid_parallel, _k.corr_valid_serial,
+           (x, w, out, CHUNK, block, proto) + bounds, workers, parallel, "direct")
 
 
 def launch(par, ser, args, workers, parallel=True, trace=None):
@@ -254,20 +241,20 @@ def _call(fn, *args):
         return fn(*args)
 
 
-def _run_high(xs, w, B, L, out_dtype, acc, workers, parallel, ranges):
+def _run_high(xs, w, B, L, out_dtype, acc, workers, parallel, offsets):
     """More than three convolved axes: loop over the leading ones in Python."""
     e = len(L) - 3
     m = w.shape[1:]
     total = np.zeros((B,) + tuple(L), dtype=acc)
     for o in itertools.product(*[range(l) for l in L[:e]]):
         for j in itertools.product(*[range(mi) for mi in m[:e]]):
-            pos = tuple(oi + ji for oi, ji in zip(o, j))
-            if not all(lo <= p < hi for p, (lo, hi) in zip(pos, ranges[:e])):
+            pos = tuple(oi + ji + li for oi, ji, li in zip(o, j, offsets))
+            if not all(0 <= p < n for p, n in zip(pos, xs.shape[1:])):
                 continue  # padding along an outer axis
             xi = np.ascontiguousarray(xs[(slice(None),) + pos])
             wi = np.ascontiguousarray(w[(slice(None),) + j])
             part = np.empty((B,) + tuple(L[e:]), dtype=out_dtype)
-            _run(xi, wi, part, workers, parallel, ranges[e:])
+            _run(xi, wi, part, workers, parallel, offsets[e:])
             total[(slice(None),) + o] += part
     return total.astype(out_dtype, copy=False)
 
@@ -290,7 +277,7 @@ def valid_corr(xs, w, cdtype, workers):
     cdtype = np.dtype(cdtype)
     pad = (1,) * (4 - xs.ndim)
     x4 = np.ascontiguousarray(xs, dtype=cdtype).reshape(pad + xs.shape)
-    w4 = np.ascontiguousarray(w, dtype=ACC[cdtype]).reshape(pad + w.shape)
+    w4 = np.ascontiguousarray(w, dtype=weights_dtype(cdtype)).reshape(pad + w.shape)
     L = tuple(max(0, x - m + 1) for x, m in zip(xs.shape, w.shape))
     out = np.empty(pad + L, dtype=cdtype)
     _run(x4, w4, out, workers)
