@@ -63,13 +63,14 @@ def all_finite(arr):
     return bool(np.isfinite(arr).all())
 
 
-def guard(a, b):
-    """'direct' when FFT would be wrong, else None."""
+def guard(a, b, finite=True):
+    """'direct' when FFT would be wrong, else None (``finite=False``: the
+    NaN/inf test is left to the caller, see ``signal.Job.resolve_guard``)."""
     if a.dtype.kind == "b" and b.dtype.kind == "b":
         return "direct", "bool"
     if a.dtype.kind in "iu" or b.dtype.kind in "iu":
         if int_bound_exceeded(a, b):
             return "direct", "int-exactness"
-    if not (all_finite(a) and all_finite(b)):
+    if finite and not (all_finite(a) and all_finite(b)):
         return "direct", "non-finite"
     return None

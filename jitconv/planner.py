@@ -60,6 +60,7 @@ def explain(in1, in2, mode="full", method="auto", op="convolve", *, axes=None, w
         return {"chosen": None, "family": None, "source": "trivial", "reason":
                 "answered without a kernel (0-d, empty, broadcast-only or SciPy fallback)",
                 "candidates": [], "key": None}
+    job.resolve_guard()
     d, hit = job.decide()
     source = "memory" if hit and d.source != "forced" else d.source
     reason = None
@@ -220,6 +221,7 @@ class Plan:
         self.job = job
         # fftconvolve/oaconvolve swap the operands in 'valid' mode when in2 is larger
         self.swapped = job.a is not a1
+        job.resolve_guard()
         d, _ = job.decide()
         self.chosen = d.chosen
         self.candidate = _algorithms.BY_ID[d.chosen]
