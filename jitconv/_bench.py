@@ -257,7 +257,7 @@ def plot(report, path):
     ax.set_yscale("log")
     ax.set_ylabel("jitconv time / best peer's time")
     env = report["environment"]
-    ax.set_title(f"jitconv vs best peer (< 1: jitconv faster) · {env['cpu']}, "
+    ax.set_title(f"jitconv vs best peer (< 1: jitconv faster)\n{env['cpu']}, "
                  f"{env['cpus']} cores", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
