@@ -145,7 +145,8 @@ def test_auto_guards_keep_fft_away(case, reason, rng):
 def test_auto_picks_fft_for_large_kernels(rng):
     a, k = rng.standard_normal(50_000), rng.standard_normal(5_000)
     _, log = ran(jitconv.convolve, a, k)
-    assert log == ["fft-real"]
+    # the FFT family: one transform, or overlap-add blocks of real transforms
+    assert log in (["fft-real"], ["oa", "fft-real"]), log
 
 
 def test_auto_picks_direct_for_short_kernels(rng):
