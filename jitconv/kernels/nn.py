@@ -343,7 +343,49 @@ def winograd_output(M, Y):
                     y1[2 * tx + 1] = s11 - s12 - s13
 
 
+# ------------------------------------------------- stride-1 padded grid
+# For stride 1, output (od, oh, ow) reads xp[od + i*DD, oh + j*DH, ow + l*DW]
+# of an input padded to cover every read: in flat coordinates that is
+# base(od, oh, ow) + off(i, j, l). Computing outputs on the padded grid
+# (ow over the padded width, the extra columns dropped afterwards) turns each
+# im2col row into one contiguous copy instead of one segment per output row
+# with bounds logic (W10: 1.7 ms -> ~0.3 ms of im2col per image).
+
+@njit(**SERIAL)
+def grid_cols(xp, cols, c0, offs, q0):
+    """``cols[r, t] = xp[c0 + r // KV, offs[r % KV] + q0 + t]`` (xp flat per channel)."""
+    KV = offs.shape[0]
+    Pt = cols.shape[1]
+    for r in range(cols.shape[0]):
+        src = xp[c0 + r // KV, offs[r % KV] + q0: offs[r % KV] + q0 + Pt]
+        dst = cols[r]
+        for t in range(Pt):
+            dst[t] = src[t]
+
+
+@njit(**SERIAL)
+def grid_store(tmp, y, co0, q0, Hp, Wp, OH, OW):
+    """``y[co0 + o, od, oh, ow] = tmp[o, q - q0]`` for grid positions ``q`` of the
+    chunk with ``oh < OH`` and ``ow < OW`` (``q = (od*Hp + oh)*Wp + ow``)."""
+    Pt = tmp.shape[1]
+    q1 = q0 + Pt
+    for row in range(q0 // Wp, (q1 - 1) // Wp + 1):
+        od = row // Hp
+        oh = row % Hp
+        if oh >= OH:
+            continue
+        u0 = max(0, q0 - row * Wp)
+        u1 = min(OW, q1 - row * Wp)
+        if u1 <= u0:
+            continue
+        for o in range(tmp.shape[0]):
+            src = tmp[o, row * Wp + u0 - q0: row * Wp + u1 - q0]
+            dst = y[co0 + o, od, oh, u0:u1]
+            for t in range(u1 - u0):
+                dst[t] = src[t]
+
+
 KERNELS = (_ow_range, _im2col_row, im2col_parallel, im2col_serial, _col2im_plane,
            col2im_parallel, col2im_serial, _direct_task, direct_parallel, direct_serial,
-           _wino_cols, winograd_input, winograd_output)
+           _wino_cols, winograd_input, winograd_output, grid_cols, grid_store)
 enable_cache(*KERNELS)
