@@ -42,14 +42,24 @@ def _reverse_conj(x, axes):
 
 def _fallback(op, a, k, **kw):
     """SciPy computes dtypes numba cannot hold; its accidental errors (pocketfft's
-    RuntimeError on some mixes, IndexError on empty FFT input) become TypeError."""
+    RuntimeError on some mixes, IndexError on empty FFT input) become TypeError.
+
+    jitconv's NaN/inf guard applies here too: SciPy's 'auto' would send
+    non-finite inputs to the FFT, and its cost model itself raises
+    OverflowError on a long double inf (``int(inf)``).
+    """
     a, k = (x.astype(x.dtype.newbyteorder("=")) if x.dtype.byteorder == ">" else x
             for x in (a, k))
+    if kw.get("method") == "auto" and not (_methods.all_finite(a) and _methods.all_finite(k)):
+        kw["method"] = "direct"
     try:
         return getattr(_scipy(), op)(a, k, **kw)
     except (RuntimeError, IndexError) as e:
         raise TypeError(f"{op} does not support inputs of dtypes {a.dtype} and {k.dtype}"
                         f" ({e})") from e
+    except OverflowError as e:
+        raise ValueError(f"{op}: values out of range for dtypes {a.dtype} and {k.dtype}"
+                         f" ({e})") from e
 
 
 def _needs_fallback(*arrays):
@@ -557,8 +567,11 @@ def choose_conv_method(in1, in2, mode="full", measure=False):
         return chosen, times
     V.mode_auto(mode)
     if not plannable:
-        return _scipy().choose_conv_method(a, k, mode=mode) if a.ndim == k.ndim and a.size \
-            and k.size and a.ndim else "direct"
+        if a.ndim == k.ndim and a.size and k.size and a.ndim:
+            if not (_methods.all_finite(a) and _methods.all_finite(k)):
+                return "direct"   # the NaN/inf guard (SciPy's model overflows on inf)
+            return _scipy().choose_conv_method(a, k, mode=mode)
+        return "direct"
     _, job = _setup("convolve", a, k, mode, "auto", None, None)
     job.resolve_guard()
     if job.guard is not None:
