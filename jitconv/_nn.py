@@ -10,8 +10,8 @@ Three ops, each with candidates the planner times per key:
 
 - ``conv`` (forward cross-correlation): ``gemm`` (im2col into cache-sized
   chunks + BLAS), ``grid`` (stride 1: the same on the padded output grid,
-  where every im2col row is one contiguous copy), ``direct`` (numba loops: depthwise and few channels),
-  ``winograd`` (F(2x2, 3x3) for 3x3 stride-1 2-d layers: 2.25x fewer
+  where every im2col row is one contiguous copy), ``direct`` (numba loops:
+  depthwise and few channels), ``winograd`` (F(2x2, 3x3) for 3x3 stride-1 2-d layers: 2.25x fewer
   multiplies, batched BLAS in the transformed domain) and ``fft`` (large
   kernels);
 - ``input_grad`` (= transposed convolution): ``col2im`` (BLAS then the
@@ -78,6 +78,15 @@ def _chunks(N, R, P, item):
             yield n0, 1, p0, min(Pt, P - p0)
 
 
+def _buffer(buf, shape, dtype):
+    """A C-contiguous ``shape`` array in ``buf``'s memory (a new one if too small):
+    smaller last chunks keep the kernels' contiguous signature."""
+    n = math.prod(shape)
+    if buf is None or buf.size < n:
+        buf = np.empty(n, dtype)
+    return buf, buf[:n].reshape(shape)
+
+
 def _work(N, R, P):
     return N * R * P >= _config.SERIAL_WORK
 
@@ -91,7 +100,7 @@ def im2col(x, n0, B, c0, Cg, geo, p0, Pt, out=None):
     serial 4.9 ms).
     """
     KV = math.prod(geo.K)
-    cols = np.empty((B, Cg * KV, Pt), x.dtype) if out is None else out[:B, :Cg * KV, :Pt]
+    cols = np.empty((B, Cg * KV, Pt), x.dtype) if out is None else out
     _direct._call(_k.im2col_serial, _readonly(x), cols, n0, c0, geo.array(), p0)
     return cols
 
@@ -108,10 +117,9 @@ def conv_gemm(x, w, groups, geo, workers):
     _trace.record("nn-gemm")
     buf = None
     for n0, B, p0, Pt in _chunks(N, R, P, x.itemsize):
-        if buf is None:
-            buf = np.empty((B, R, Pt), x.dtype)
+        buf, view = _buffer(buf, (B, R, Pt), x.dtype)
         for g in range(groups):
-            cols = im2col(x, n0, B, g * Cg, Cg, geo, p0, Pt, buf)
+            cols = im2col(x, n0, B, g * Cg, Cg, geo, p0, Pt, view)
             np.matmul(wm[g], cols, out=y[n0:n0 + B, g * cog:(g + 1) * cog, p0:p0 + Pt])
     return y.reshape((N, Cout) + geo.O)
 
@@ -169,15 +177,15 @@ def conv_grid(x, w, groups, geo, workers):
     slack = (KH - 1) * geo.Dl[1] * Wp + (KW - 1) * geo.Dl[2] + Wp
     Q = OD * Hp * Wp                               # grid positions
     Pt = min(Q, max(256, COLS_BYTES // (R * x.itemsize)))
-    cols = np.empty((R, Pt), x.dtype)
-    tmp = np.empty((cog, Pt), x.dtype)
+    cbuf = np.empty(R * Pt, x.dtype)
+    tbuf = np.empty(cog * Pt, x.dtype)
     for n in range(N):
         for g in range(groups):
             xp, _ = _padded_region(x, n, 1, g * Cg, Cg, geo, slack)
             xp = _readonly(xp[0])
             for q0 in range(0, Q, Pt):
                 pt = min(Pt, Q - q0)
-                c, t = cols[:, :pt], tmp[:, :pt]
+                c, t = cbuf[:R * pt].reshape(R, pt), tbuf[:cog * pt].reshape(cog, pt)
                 _direct._call(_k.grid_cols, xp, c, 0, offs, q0)
                 np.matmul(wm[g], c, out=t)
                 _direct._call(_k.grid_store, _readonly(t), y[n], g * cog, q0, Hp, Wp, OH, OW)
@@ -250,7 +258,7 @@ def conv_winograd(x, w, groups, geo, workers):
     TH, TW = -(-OH // 2), -(-OW // 2)
     dt = x.dtype
     # U[ab, co, c], per group: (16, cog, Cg), computed in float64 then rounded
-    U = np.einsum("ai,ocij,bj->abo c".replace(" ", ""), _G, w[:, :, 0].astype(np.float64), _G)
+    U = np.einsum("ai,ocij,bj->aboc", _G, w[:, :, 0].astype(np.float64), _G)
     U = np.ascontiguousarray(U.reshape(16, groups, cog, Cg).transpose(1, 0, 2, 3), dtype=dt)
     y = np.empty((N, Cout, 1, OH, OW), dt)
     per_image = 16 * max(Cg, cog) * TH * TW * x.itemsize
@@ -290,9 +298,7 @@ def input_grad_col2im(dy, w, groups, geo, xshape, workers):
     _trace.record("nn-col2im")
     buf = None
     for n0, B, p0, Pt in _chunks(N, R, P, dy.itemsize):
-        if buf is None:
-            buf = np.empty((B, R, Pt), dy.dtype)
-        cols = buf[:B, :, :Pt]
+        buf, cols = _buffer(buf, (B, R, Pt), dy.dtype)
         for g in range(groups):
             np.matmul(wt[g], dyr[n0:n0 + B, g * cog:(g + 1) * cog, p0:p0 + Pt], out=cols)
             _direct._call(_k.col2im_serial, _readonly(cols), dx, n0, g * Cg, g_arr, p0)
@@ -326,10 +332,9 @@ def weight_grad_gemm(x, dy, wshape, groups, geo, workers):
     _trace.record("nn-wgrad-gemm")
     buf = None
     for n0, B, p0, Pt in _chunks(N, R, P, x.itemsize):
-        if buf is None:
-            buf = np.empty((B, R, Pt), x.dtype)
+        buf, view = _buffer(buf, (B, R, Pt), x.dtype)
         for g in range(groups):
-            cols = im2col(x, n0, B, g * Cg, Cg, geo, p0, Pt, buf)
+            cols = im2col(x, n0, B, g * Cg, Cg, geo, p0, Pt, view)
             part = np.matmul(dyr[n0:n0 + B, g * cog:(g + 1) * cog, p0:p0 + Pt],
                              cols.transpose(0, 2, 1))
             dw[g] += part.sum(axis=0) if B > 1 else part[0]
