@@ -545,3 +545,36 @@ def test_readme_training_example_learns():
     spec.loader.exec_module(mod)
     losses = mod.train(steps=80, verbose=False)
     assert losses[-1] < losses[0] / 20
+
+
+def test_second_process_measures_nothing(tmp_path):
+    """CNN decisions are persisted with the rest: a second process re-uses them."""
+    import json
+    import os
+    import subprocess
+    import sys
+    code = r"""
+import json, numpy as np, jitconv
+from jitconv import nn, _trace
+rng = np.random.default_rng(0)
+x = rng.standard_normal((4, 16, 24, 24)).astype(np.float32)
+w = rng.standard_normal((16, 16, 3, 3)).astype(np.float32)
+with _trace.paths() as ran:
+    y = nn.conv2d(x, w, padding=1)
+    nn.conv2d_input_grad(y, w, x.shape, padding=1)
+    nn.conv2d_weight_grad(x, y, w.shape, padding=1)
+    nn.conv1d(x[:, :, 0], w[:, :, 0], stride=2)
+print(json.dumps({"ran": ran, "stats": jitconv.planner_stats()}))
+"""
+    env = dict(os.environ, JITCONV_WISDOM=str(tmp_path / "w.json"), JITCONV_MIN_MEASURE="0")
+    env["PYTHONPATH"] = os.pathsep.join([os.path.dirname(os.path.dirname(jitconv.__file__)),
+                                         env.get("PYTHONPATH", "")])
+    runs = []
+    for _ in range(2):
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                             text=True, timeout=600)
+        assert out.returncode == 0, out.stderr[-2000:]
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    assert runs[0]["stats"]["measured"] > 0
+    assert runs[1]["stats"]["measured"] == 0 and runs[1]["stats"]["disk"] >= 1
+    assert runs[1]["ran"] == runs[0]["ran"]
