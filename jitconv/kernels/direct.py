@@ -55,13 +55,22 @@ def _task(x, w, out, t, nchunks, chunk, block, proto, l0, l1, l2):
     wide = np.zeros(n if block else 0, proto.dtype)
     count = 0
     N0, N1, N2 = x.shape[1], x.shape[2], x.shape[3]
+    # float32 blocks close after every ``block`` taps of the kernel, counted
+    # whether or not a tap reaches into x: the grouping of an output's sum is
+    # then fixed by the kernel, not by the chunk or the requested window
+    # ('same'/'valid' stay bitwise slices of 'full')
     for j0 in range(K0):
         r0 = i0 + j0 + l0
-        if r0 < 0 or r0 >= N0:
-            continue
         for j1 in range(K1):
             r1 = i1 + j1 + l1
-            if r1 < 0 or r1 >= N1:
+            if r0 < 0 or r0 >= N0 or r1 < 0 or r1 >= N1:
+                if block:
+                    count += K2
+                    if count >= block:
+                        count = 0
+                        for i in range(n):
+                            wide[i] += acc[i]
+                            acc[i] = 0
                 continue
             for j2 in range(K2):
                 wv = w[bw, j0, j1, j2]
@@ -70,6 +79,13 @@ def _task(x, w, out, t, nchunks, chunk, block, proto, l0, l1, l2):
                 ia = max(0, -p)
                 ib = min(n, N2 - p)
                 if ia >= ib:
+                    if block:
+                        count += 1
+                        if count >= block:
+                            count = 0
+                            for i in range(n):
+                                wide[i] += acc[i]
+                                acc[i] = 0
                     continue
                 # slices, so the inner index is a plain 0..m-1 counter: with
                 # ``x[..., p + i]`` numba's negative-index wraparound check
@@ -80,7 +96,7 @@ def _task(x, w, out, t, nchunks, chunk, block, proto, l0, l1, l2):
                     av[i] += xs[i] * wv
                 if block:
                     count += 1
-                    if count == block:
+                    if count >= block:
                         count = 0
                         for i in range(n):
                             wide[i] += acc[i]
