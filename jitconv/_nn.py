@@ -35,10 +35,11 @@ from .kernels import nn as _k
 
 _direct.register_kernels(*_k.KERNELS)
 
-#: bytes of one im2col chunk: big enough for BLAS to run near its peak, small
-#: enough to stay in the 2 MiB L2 between im2col and the GEMM (W10, per image:
-#: 7.2 MB chunks 4.9 ms, 0.9 MB chunks 4.1 ms)
-COLS_BYTES = 1 << 20
+#: bytes of one im2col chunk: big enough for BLAS to run near its peak (the
+#: GEMMs' width grows with it), small enough to stay in the 35 MiB L3 between
+#: im2col and the GEMM. End to end (ms, 1/2/4/8 MiB): W10 grid 92/89/85/83,
+#: W11 43/41/38/37, W12 98/76/69/70
+COLS_BYTES = 4 << 20
 
 
 @dataclass(frozen=True)
