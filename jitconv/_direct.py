@@ -206,7 +206,7 @@ def launch(par, ser, args, workers, parallel=True, trace=None):
         THREADS.give(k)
 
 
-_KERNELS = [_k._task, _k.corr_valid_serial, _k.corr_valid_parallel]
+_KERNELS = [_k._counted, _k._task, _k.corr_valid_serial, _k.corr_valid_parallel]
 
 
 def register_kernels(*dispatchers):

@@ -58,7 +58,6 @@ def _load_pyfftw():
 pyfftw = _load_pyfftw()
 
 from . import _config, _trace
-from ._shapes import next_fast_len
 
 LOCK = threading.RLock()
 _tls = threading.local()
@@ -199,6 +198,18 @@ def _load(dst, src):
             dst[tuple(slice(0, src.shape[i]) for i in range(d)) + (slice(n, None),)] = 0
 
 
+def _threads(shape, workers):
+    """FFTW threads for transforms of ``shape`` (batch included).
+
+    FFTW's threads cost more than they save on small transforms (measured: a
+    68-point transform with 2 threads took milliseconds on a busy machine);
+    a fork child and deterministic mode plan single-threaded.
+    """
+    if _state["forked"] or _config.PLANNER.deterministic or math.prod(shape) < THREADED_MIN:
+        return 1
+    return workers
+
+
 class _Geometry:
     """Transform kinds, padded shapes and thread count of one frequency-domain product."""
 
@@ -212,11 +223,7 @@ class _Geometry:
         self.shp_o = tuple(np.broadcast_shapes(self.shp_a, self.shp_k))
         self.complex = complex_
         self.fwd, self.inv = ("c2c", "c2c-inv") if complex_ else ("r2c", "c2r")
-        # FFTW's threads cost more than they save on small transforms (measured:
-        # a 68-point transform with 2 threads took milliseconds on a busy machine)
-        self.threads = workers if math.prod(self.shp_o) >= THREADED_MIN else 1
-        if _state["forked"] or _config.PLANNER.deterministic:
-            self.threads = 1
+        self.threads = _threads(self.shp_o, workers)
         self.scale = 1.0 / float(math.prod(fshape))
 
     def spec(self, s):
@@ -306,9 +313,7 @@ def rfft_padded(x, axes, fshape, workers, slot="nn"):
     single = x.dtype == np.float32
     shp = x.shape[:x.ndim - len(axes)] + tuple(fshape)
     spec = shp[:-1] + (shp[-1] // 2 + 1,)
-    threads = 1 if (_state["forked"] or _config.PLANNER.deterministic
-                    or math.prod(shp) < THREADED_MIN) else workers
-    p = _get_plan("r2c", shp, spec, single, tuple(axes), threads, (slot, 0))
+    p = _get_plan("r2c", shp, spec, single, tuple(axes), _threads(shp, workers), (slot, 0))
     _load(p.inp, x)
     p.fftw.execute()
     return p.out.copy()
@@ -318,9 +323,7 @@ def irfft_cropped(X, axes, fshape, crop, workers, slot="nn"):
     """Inverse of `rfft_padded` (scaled), ``result[crop]`` as a new array."""
     single = X.dtype == np.complex64
     shp = X.shape[:X.ndim - len(axes)] + tuple(fshape)
-    threads = 1 if (_state["forked"] or _config.PLANNER.deterministic
-                    or math.prod(shp) < THREADED_MIN) else workers
-    p = _get_plan("c2r", X.shape, shp, single, tuple(axes), threads, (slot, 1))
+    p = _get_plan("c2r", X.shape, shp, single, tuple(axes), _threads(shp, workers), (slot, 1))
     np.copyto(p.inp, X)
     p.fftw.execute()
     res = p.out[crop]

@@ -58,10 +58,7 @@ class Geo:
 
 
 # ------------------------------------------------------------------ helpers
-def _readonly(a):
-    v = a.view()
-    v.flags.writeable = False
-    return v
+_readonly = _direct._readonly
 
 
 def _chunks(N, R, P, item):
@@ -92,18 +89,41 @@ def _work(N, R, P):
     return N * R * P >= _config.SERIAL_WORK
 
 
-def im2col(x, n0, B, c0, Cg, geo, p0, Pt, out=None):
-    """im2col of one chunk, on the calling thread.
+def _im2col_chunks(x, Cg, groups, geo):
+    """``(n0, B, p0, Pt, g, cols)`` for every chunk (``_chunks``) and group:
+    the im2col matrix ``(B, Cg*KV, Pt)``, in one reused buffer.
 
-    Serial on purpose: the GEMM that follows runs on OpenBLAS's threads, which
-    spin for a while after each call; a numba parallel region in between
-    fights them for the cores (W10 per image: parallel im2col + GEMM 8.6 ms,
-    serial 4.9 ms).
+    im2col runs on the calling thread on purpose: the GEMM that follows runs
+    on OpenBLAS's threads, which spin for a while after each call; a numba
+    parallel region in between fights them for the cores (W10 per image:
+    parallel im2col + GEMM 8.6 ms, serial 4.9 ms).
     """
-    KV = math.prod(geo.K)
-    cols = np.empty((B, Cg * KV, Pt), x.dtype) if out is None else out
-    _direct._call(_k.im2col_serial, _readonly(x), cols, n0, c0, geo.array(), p0)
-    return cols
+    R = Cg * math.prod(geo.K)
+    P = math.prod(geo.O)
+    g_arr, xr = geo.array(), _readonly(x)
+    buf = None
+    for n0, B, p0, Pt in _chunks(x.shape[0], R, P, x.itemsize):
+        buf, cols = _buffer(buf, (B, R, Pt), x.dtype)
+        for g in range(groups):
+            _direct._call(_k.im2col, xr, cols, n0, g * Cg, g_arr, p0)
+            yield n0, B, p0, Pt, g, cols
+
+
+def _region(src, starts, dst):
+    """Copy into the zeroed ``dst`` the window of ``src`` that starts at
+    ``starts`` along the trailing axes (``dst``'s extent there); positions
+    outside ``src`` stay zero (padding, or a crop for negative offsets)."""
+    nd = len(starts)
+    s_idx = [slice(None)] * (src.ndim - nd)
+    d_idx = list(s_idx)
+    for st, e, n in zip(starts, dst.shape[-nd:], src.shape[-nd:]):
+        s0, s1 = max(st, 0), min(st + e, n)
+        if s1 <= s0:
+            return dst
+        s_idx.append(slice(s0, s1))
+        d_idx.append(slice(s0 - st, s1 - st))
+    dst[tuple(d_idx)] = src[tuple(s_idx)]
+    return dst
 
 
 # ------------------------------------------------------------------ forward
@@ -116,12 +136,8 @@ def conv_gemm(x, w, groups, geo, workers):
     y = np.empty((N, Cout, P), x.dtype)
     wm = w.reshape(groups, cog, R)
     _trace.record("nn-gemm")
-    buf = None
-    for n0, B, p0, Pt in _chunks(N, R, P, x.itemsize):
-        buf, view = _buffer(buf, (B, R, Pt), x.dtype)
-        for g in range(groups):
-            cols = im2col(x, n0, B, g * Cg, Cg, geo, p0, Pt, view)
-            np.matmul(wm[g], cols, out=y[n0:n0 + B, g * cog:(g + 1) * cog, p0:p0 + Pt])
+    for n0, B, p0, Pt, g, cols in _im2col_chunks(x, Cg, groups, geo):
+        np.matmul(wm[g], cols, out=y[n0:n0 + B, g * cog:(g + 1) * cog, p0:p0 + Pt])
     return y.reshape((N, Cout) + geo.O)
 
 
@@ -134,24 +150,6 @@ def conv_direct(x, w, groups, geo, workers):
                        (_readonly(x), _readonly(w), y, groups, geo.array()), workers,
                        _work(y.size, w[0].size, 1), "nn-direct")
     return y
-
-
-def _padded_region(x, n0, b, c0, cn, geo, slack):
-    """``x[n0:n0+b, c0:c0+cn]`` cut/zero-padded to the region stride-1 outputs
-    read: per axis ``[-P, -P + O + (K-1)*DIL)``; flattened per channel with
-    ``slack`` zeros at the end (reads of the dropped grid columns)."""
-    ext = [o + (k - 1) * d for o, k, d in zip(geo.O, geo.K, geo.Dl)]
-    xp = np.zeros((b, cn, math.prod(ext) + slack), x.dtype)
-    body = xp[:, :, :math.prod(ext)].reshape((b, cn) + tuple(ext))
-    src, dst = [slice(n0, n0 + b), slice(c0, c0 + cn)], [slice(None), slice(None)]
-    for p, e, n in zip(geo.P, ext, x.shape[2:]):
-        s0, s1 = max(-p, 0), min(-p + e, n)
-        if s1 <= s0:
-            return xp, ext
-        src.append(slice(s0, s1))
-        dst.append(slice(s0 + p, s1 + p))
-    body[tuple(dst)] = x[tuple(src)]
-    return xp, ext
 
 
 def grid_supports(geo):
@@ -180,14 +178,19 @@ def conv_grid(x, w, groups, geo, workers):
     Pt = min(Q, max(256, COLS_BYTES // (R * x.itemsize)))
     cbuf = np.empty(R * Pt, x.dtype)
     tbuf = np.empty(cog * Pt, x.dtype)
+    # one image's input region, the reads of stride-1 outputs: per axis
+    # [-P, -P + O + (K-1)*DIL), flattened per channel, ``slack`` zeros after
+    # it for the reads of the dropped grid columns
+    starts = [-p for p in geo.P]
     for n in range(N):
+        flat = np.zeros((x.shape[1], Dp * Hp * Wp + slack), x.dtype)
+        _region(x[n], starts, flat[:, :Dp * Hp * Wp].reshape(x.shape[1], Dp, Hp, Wp))
+        xp = _readonly(flat)
         for g in range(groups):
-            xp, _ = _padded_region(x, n, 1, g * Cg, Cg, geo, slack)
-            xp = _readonly(xp[0])
             for q0 in range(0, Q, Pt):
                 pt = min(Pt, Q - q0)
                 c, t = cbuf[:R * pt].reshape(R, pt), tbuf[:cog * pt].reshape(cog, pt)
-                _direct._call(_k.grid_cols, xp, c, 0, offs, q0)
+                _direct._call(_k.grid_cols, xp, c, g * Cg, offs, q0)
                 np.matmul(wm[g], c, out=t)
                 _direct._call(_k.grid_store, _readonly(t), y[n], g * cog, q0, Hp, Wp, OH, OW)
     return y
@@ -202,6 +205,12 @@ def _out_index(o, s, start, full):
     return lo, max(lo, min(hi, o))
 
 
+def fft_lengths(spatial, geo):
+    """FFT length per spatial axis: the full convolution with the dilated kernel."""
+    return [next_fast_len(s + (k - 1) * d) if s + (k - 1) * d > 1 else 1
+            for s, k, d in zip(spatial, geo.K, geo.Dl)]
+
+
 def conv_fft(x, w, groups, geo, workers):
     """Correlation via the convolution theorem: full convolution of ``x`` with
     the flipped, dilated kernel, then the strided window the geometry asks for."""
@@ -214,7 +223,7 @@ def conv_fft(x, w, groups, geo, workers):
     wd[(slice(None), slice(None)) + tuple(slice(None, None, d) for d in geo.Dl)] = w
     wd = wd[(slice(None), slice(None)) + (slice(None, None, -1),) * 3]
     full = [s + k - 1 for s, k in zip(S, keff)]
-    F = [next_fast_len(f) if f > 1 else 1 for f in full]
+    F = fft_lengths(S, geo)
     _trace.record("nn-fft")
     X = _fftw.rfft_padded(x, (2, 3, 4), F, workers)
     Wf = _fftw.rfft_padded(np.ascontiguousarray(wd), (2, 3, 4), F, workers)
@@ -251,7 +260,7 @@ def winograd_supports(geo):
 def conv_winograd(x, w, groups, geo, workers):
     """F(2x2, 3x3) Winograd: 16 multiplies per 2x2 outputs and channel pair
     instead of 36 (2.25x fewer), as 16 BLAS GEMMs per chunk of images."""
-    N, C, _, H, W = x.shape
+    N, C = x.shape[:2]
     Cout, Cg = w.shape[:2]
     cog = Cout // groups
     OH, OW = geo.O[1], geo.O[2]
@@ -265,15 +274,10 @@ def conv_winograd(x, w, groups, geo, workers):
     per_image = 16 * max(Cg, cog) * TH * TW * x.itemsize
     B = max(1, min(N, WINO_BYTES // max(per_image, 1)))
     _trace.record("nn-winograd")
-    # the input region the tiles read: rows -PH .. 2TH+1-PH (zero outside x)
-    r0, c0 = -PH, -PW
     for n0 in range(0, N, B):
         b = min(B, N - n0)
-        xp = np.zeros((b, C, 2 * TH + 2, 2 * TW + 2), dt)
-        sr, er = max(r0, 0), min(r0 + 2 * TH + 2, H)
-        sc, ec = max(c0, 0), min(c0 + 2 * TW + 2, W)
-        if er > sr and ec > sc:
-            xp[:, :, sr - r0:er - r0, sc - c0:ec - c0] = x[n0:n0 + b, :, 0, sr:er, sc:ec]
+        # the input region the tiles read: rows -PH .. 2TH+1-PH (zero outside x)
+        xp = _region(x[n0:n0 + b, :, 0], (-PH, -PW), np.zeros((b, C, 2 * TH + 2, 2 * TW + 2), dt))
         V = np.empty((16, Cg, b * TH * TW), dt)
         M = np.empty((16, cog, b * TH * TW), dt)
         Yb = np.empty((b, cog, 2 * TH, 2 * TW), dt)
@@ -302,7 +306,7 @@ def input_grad_col2im(dy, w, groups, geo, xshape, workers):
         buf, cols = _buffer(buf, (B, R, Pt), dy.dtype)
         for g in range(groups):
             np.matmul(wt[g], dyr[n0:n0 + B, g * cog:(g + 1) * cog, p0:p0 + Pt], out=cols)
-            _direct._call(_k.col2im_serial, _readonly(cols), dx, n0, g * Cg, g_arr, p0)
+            _direct._call(_k.col2im, _readonly(cols), dx, n0, g * Cg, g_arr, p0)
     return dx
 
 
@@ -331,14 +335,10 @@ def weight_grad_gemm(x, dy, wshape, groups, geo, workers):
     dw = np.zeros((groups, cog, R), x.dtype)
     dyr = dy.reshape(N, Cout, P)
     _trace.record("nn-wgrad-gemm")
-    buf = None
-    for n0, B, p0, Pt in _chunks(N, R, P, x.itemsize):
-        buf, view = _buffer(buf, (B, R, Pt), x.dtype)
-        for g in range(groups):
-            cols = im2col(x, n0, B, g * Cg, Cg, geo, p0, Pt, view)
-            part = np.matmul(dyr[n0:n0 + B, g * cog:(g + 1) * cog, p0:p0 + Pt],
-                             cols.transpose(0, 2, 1))
-            dw[g] += part.sum(axis=0) if B > 1 else part[0]
+    for n0, B, p0, Pt, g, cols in _im2col_chunks(x, Cg, groups, geo):
+        part = np.matmul(dyr[n0:n0 + B, g * cog:(g + 1) * cog, p0:p0 + Pt],
+                         cols.transpose(0, 2, 1))
+        dw[g] += part.sum(axis=0) if B > 1 else part[0]
     return dw.reshape(wshape)
 
 
@@ -469,19 +469,14 @@ class Direct(_Cand):
 class FFTConv(_Cand):
     id = "nn-fft"
 
-    def _lengths(self, p):
-        g = p.g()
-        return [next_fast_len(s + (k - 1) * d) if s + (k - 1) * d > 1 else 1
-                for s, k, d in zip(p.xshape[2:], g.K, g.Dl)]
-
     def supports(self, p):
-        F = self._lengths(p)
+        F = fft_lengths(p.xshape[2:], p.g())
         nbytes = 8 * math.prod(F) * (2 * p.xshape[0] * p.xshape[1] + p.wshape[0] * p.wshape[1]
                                      + 2 * p.xshape[0] * p.wshape[0])
         return nbytes <= _config.PLANNER.memory_budget
 
     def estimate(self, p):
-        F = self._lengths(p)
+        F = fft_lengths(p.xshape[2:], p.g())
         vol = math.prod(F)
         logp = sum(math.log2(max(n, 2)) for n in F)
         single = np.dtype(p.dtype).itemsize == 4

@@ -38,6 +38,18 @@ from ._options import PARALLEL, SERIAL, enable_cache
 
 
 @njit(**SERIAL)
+def _counted(acc, wide, count, block):
+    """Close a float32 block once ``count`` taps reach ``block``: its sums move
+    into the float64 ``wide`` accumulator. Returns the new tap count."""
+    if count < block:
+        return count
+    for i in range(acc.shape[0]):
+        wide[i] += acc[i]
+        acc[i] = 0
+    return 0
+
+
+@njit(**SERIAL)
 def _task(x, w, out, t, nchunks, chunk, block, proto, l0, l1, l2):
     B, L0, L1, L2 = out.shape
     K0, K1, K2 = w.shape[1], w.shape[2], w.shape[3]
@@ -65,12 +77,7 @@ def _task(x, w, out, t, nchunks, chunk, block, proto, l0, l1, l2):
             r1 = i1 + j1 + l1
             if r0 < 0 or r0 >= N0 or r1 < 0 or r1 >= N1:
                 if block:
-                    count += K2
-                    if count >= block:
-                        count = 0
-                        for i in range(n):
-                            wide[i] += acc[i]
-                            acc[i] = 0
+                    count = _counted(acc, wide, count + K2, block)
                 continue
             for j2 in range(K2):
                 wv = w[bw, j0, j1, j2]
@@ -78,29 +85,16 @@ def _task(x, w, out, t, nchunks, chunk, block, proto, l0, l1, l2):
                 p = start + j2 + l2
                 ia = max(0, -p)
                 ib = min(n, N2 - p)
-                if ia >= ib:
-                    if block:
-                        count += 1
-                        if count >= block:
-                            count = 0
-                            for i in range(n):
-                                wide[i] += acc[i]
-                                acc[i] = 0
-                    continue
-                # slices, so the inner index is a plain 0..m-1 counter: with
-                # ``x[..., p + i]`` numba's negative-index wraparound check
-                # blocks vectorisation (7x slower, measured)
-                xs = x[bx, r0, r1, p + ia: p + ib]
-                av = acc[ia:ib]
-                for i in range(ib - ia):
-                    av[i] += xs[i] * wv
+                if ia < ib:
+                    # slices, so the inner index is a plain 0..m-1 counter: with
+                    # ``x[..., p + i]`` numba's negative-index wraparound check
+                    # blocks vectorisation (7x slower, measured)
+                    xs = x[bx, r0, r1, p + ia: p + ib]
+                    av = acc[ia:ib]
+                    for i in range(ib - ia):
+                        av[i] += xs[i] * wv
                 if block:
-                    count += 1
-                    if count >= block:
-                        count = 0
-                        for i in range(n):
-                            wide[i] += acc[i]
-                            acc[i] = 0
+                    count = _counted(acc, wide, count + 1, block)
     orow = out[b, i0, i1, start: start + n]
     if block:
         for i in range(n):
@@ -130,4 +124,4 @@ def corr_valid_serial(x, w, out, chunk, block, proto, l0, l1, l2):
         _task(x, w, out, t, nchunks, chunk, block, proto, l0, l1, l2)
 
 
-enable_cache(_task, corr_valid_parallel, corr_valid_serial)
+enable_cache(_counted, _task, corr_valid_parallel, corr_valid_serial)

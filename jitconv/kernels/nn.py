@@ -20,8 +20,11 @@ Kernels:
 - ``direct``: the convolution itself, for small channel counts and depthwise
   layers where a GEMM has nothing to chew on.
 
-Each has a parallel and a serial twin; work is split so that every task
-writes its own rows (no atomics, results independent of the thread count).
+``direct`` has a parallel and a serial twin; its work is split so that every
+task writes its own rows (no atomics, results independent of the thread
+count). ``im2col``/``col2im`` (and the Winograd and grid transforms) are
+serial: they run between OpenBLAS calls, whose spinning threads a numba
+parallel region would fight for the cores.
 Inner loops run over contiguous slices so that LLVM vectorises them (numba's
 wraparound checks on computed indices block vectorisation). No fast-math.
 """
@@ -91,16 +94,10 @@ def _im2col_row(x, cols, t, n0, c0, g, p0):
                 seg[v - u0] = src[v * SW + off]
 
 
-@njit(**PARALLEL)
-def im2col_parallel(x, cols, n0, c0, g, p0):
+@njit(**SERIAL)
+def im2col(x, cols, n0, c0, g, p0):
     """``cols[b, (c,i,j,l), p - p0] = x[n0+b, c0+c, <input position of p and (i,j,l)>]``
     for the flat output positions ``p0 <= p < p0 + cols.shape[2]``."""
-    for t in prange(cols.shape[0] * cols.shape[1]):
-        _im2col_row(x, cols, t, n0, c0, g, p0)
-
-
-@njit(**SERIAL)
-def im2col_serial(x, cols, n0, c0, g, p0):
     for t in range(cols.shape[0] * cols.shape[1]):
         _im2col_row(x, cols, t, n0, c0, g, p0)
 
@@ -148,17 +145,9 @@ def _col2im_plane(cols, dx, t, n0, c0, g, p0):
                             dst[(a + v) * SW + off] += seg[v]
 
 
-@njit(**PARALLEL)
-def col2im_parallel(cols, dx, n0, c0, g, p0):
-    """Adjoint of ``im2col``: ``dx[n0+b, c0+c, ...] += cols[b, (c,i,j,l), p - p0]``.
-    One task per (image, channel) plane: no two tasks write the same element."""
-    Cg = cols.shape[1] // (g[0] * g[1] * g[2])
-    for t in prange(cols.shape[0] * Cg):
-        _col2im_plane(cols, dx, t, n0, c0, g, p0)
-
-
 @njit(**SERIAL)
-def col2im_serial(cols, dx, n0, c0, g, p0):
+def col2im(cols, dx, n0, c0, g, p0):
+    """Adjoint of ``im2col``: ``dx[n0+b, c0+c, ...] += cols[b, (c,i,j,l), p - p0]``."""
     Cg = cols.shape[1] // (g[0] * g[1] * g[2])
     for t in range(cols.shape[0] * Cg):
         _col2im_plane(cols, dx, t, n0, c0, g, p0)
@@ -222,18 +211,22 @@ def _direct_task(x, w, y, t, groups, g):
         dst[u] = acc[u]
 
 
+@njit(**SERIAL)
+def _ntasks(y):
+    """Direct tasks: one per (image, channel, output row, chunk of a row)."""
+    return y.shape[0] * y.shape[1] * y.shape[2] * y.shape[3] * ((y.shape[4] + CHUNK - 1) // CHUNK)
+
+
 @njit(**PARALLEL)
 def direct_parallel(x, w, y, groups, g):
     """``y[n, co, o] = sum_{c, k} w[co, c, k] * x[n, group(co)*Cg + c, o*S + k*DIL - P]``."""
-    ntasks = y.shape[0] * y.shape[1] * y.shape[2] * y.shape[3] * ((y.shape[4] + CHUNK - 1) // CHUNK)
-    for t in prange(ntasks):
+    for t in prange(_ntasks(y)):
         _direct_task(x, w, y, t, groups, g)
 
 
 @njit(**SERIAL)
 def direct_serial(x, w, y, groups, g):
-    ntasks = y.shape[0] * y.shape[1] * y.shape[2] * y.shape[3] * ((y.shape[4] + CHUNK - 1) // CHUNK)
-    for t in range(ntasks):
+    for t in range(_ntasks(y)):
         _direct_task(x, w, y, t, groups, g)
 
 
@@ -385,7 +378,7 @@ def grid_store(tmp, y, co0, q0, Hp, Wp, OH, OW):
                 dst[t] = src[t]
 
 
-KERNELS = (_ow_range, _im2col_row, im2col_parallel, im2col_serial, _col2im_plane,
-           col2im_parallel, col2im_serial, _direct_task, direct_parallel, direct_serial,
-           _wino_cols, winograd_input, winograd_output, grid_cols, grid_store)
+KERNELS = (_ow_range, _im2col_row, im2col, _col2im_plane, col2im, _ntasks, _direct_task,
+           direct_parallel, direct_serial, _wino_cols, winograd_input, winograd_output,
+           grid_cols, grid_store)
 enable_cache(*KERNELS)
