@@ -1,8 +1,6 @@
 """jitconv.nn against an independent NumPy reference, PyTorch (when installed)
 and finite differences; every candidate forced and proven by the trace."""
 import hashlib
-import itertools
-import math
 
 import numpy as np
 import pytest
@@ -547,12 +545,8 @@ def test_readme_training_example_learns():
     assert losses[-1] < losses[0] / 20
 
 
-def test_second_process_measures_nothing(tmp_path):
+def test_second_process_measures_nothing(tmp_path, run_python):
     """CNN decisions are persisted with the rest: a second process re-uses them."""
-    import json
-    import os
-    import subprocess
-    import sys
     code = r"""
 import json, numpy as np, jitconv
 from jitconv import nn, _trace
@@ -566,15 +560,8 @@ with _trace.paths() as ran:
     nn.conv1d(x[:, :, 0], w[:, :, 0], stride=2)
 print(json.dumps({"ran": ran, "stats": jitconv.planner_stats()}))
 """
-    env = dict(os.environ, JITCONV_WISDOM=str(tmp_path / "w.json"), JITCONV_MIN_MEASURE="0")
-    env["PYTHONPATH"] = os.pathsep.join([os.path.dirname(os.path.dirname(jitconv.__file__)),
-                                         env.get("PYTHONPATH", "")])
-    runs = []
-    for _ in range(2):
-        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                             text=True, timeout=600)
-        assert out.returncode == 0, out.stderr[-2000:]
-        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    runs = [run_python(code, JITCONV_WISDOM=str(tmp_path / "w.json"), JITCONV_MIN_MEASURE="0")
+            for _ in range(2)]
     assert runs[0]["stats"]["measured"] > 0
     assert runs[1]["stats"]["measured"] == 0 and runs[1]["stats"]["disk"] >= 1
     assert runs[1]["ran"] == runs[0]["ran"]

@@ -397,7 +397,7 @@ def test_fftw_wisdom_validator_rejects_wide_flags():
 
 
 @pytest.mark.slow
-def test_second_process_measures_nothing(tmp_path):
+def test_second_process_measures_nothing(tmp_path, run_python):
     """The acceptance check, across real processes."""
     code = r"""
 import json, sys, numpy as np, jitconv
@@ -409,15 +409,7 @@ for n, m in [(200_000, 64), (100_000, 2000), (50_000, 5000), (2048, 2048)]:
     jitconv.convolve(a, k)
 print(json.dumps({"picks": picks, "stats": jitconv.planner_stats()}))
 """
-    env = dict(os.environ, JITCONV_WISDOM=str(tmp_path / "w.json"))
-    env["PYTHONPATH"] = os.pathsep.join([os.path.dirname(os.path.dirname(jitconv.__file__)),
-                                         env.get("PYTHONPATH", "")])
-    runs = []
-    for _ in range(2):
-        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                             text=True, timeout=600)
-        assert out.returncode == 0, out.stderr[-2000:]
-        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    runs = [run_python(code, JITCONV_WISDOM=str(tmp_path / "w.json")) for _ in range(2)]
     assert runs[0]["stats"]["measured"] > 0
     assert runs[1]["stats"]["measured"] == 0
     assert runs[1]["picks"] == runs[0]["picks"]
@@ -501,7 +493,7 @@ def test_fingerprint_covers_the_code():
 
 
 @pytest.mark.slow
-def test_two_processes_writing_wisdom_at_once(tmp_path):
+def test_two_processes_writing_wisdom_at_once(tmp_path, child_env):
     """Racing writers: the file stays valid (atomic replace), holds decisions,
     and a later process works from it. Merging is best effort: a decision
     written between another writer's read and its replace can be lost (it is
@@ -516,9 +508,7 @@ for i in range(6):
     jitconv.convolve(rng.standard_normal(n), rng.standard_normal(300 + seed))
 print(jitconv.planner_stats()["measured"])
 """
-    env = dict(os.environ, JITCONV_WISDOM=str(path))
-    env["PYTHONPATH"] = os.pathsep.join([os.path.dirname(os.path.dirname(jitconv.__file__)),
-                                         env.get("PYTHONPATH", "")])
+    env = child_env(JITCONV_WISDOM=str(path))
     procs = [subprocess.Popen([sys.executable, "-c", code, str(s)], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for s in (1, 2)]
