@@ -1,16 +1,17 @@
 """jitconv: fast, trustworthy convolution for Python on CPUs.
 
-A drop-in for ``scipy.signal``'s convolution functions computed by numba
-direct kernels and FFTW (pyFFTW) frequency-domain paths.
+A drop-in for ``scipy.signal``'s convolution functions (and, in
+``jitconv.nn``, PyTorch's CNN convolutions) computed by numba direct kernels
+and FFTW (pyFFTW) frequency-domain paths, chosen by a measuring planner.
+This module only re-exports.
 """
-from ._config import set_workers
+from ._config import VERSION as __version__
+from . import signal
 from .signal import (choose_conv_method, convolve, convolve2d, correlate, correlate2d,
                      correlation_lags, fftconvolve, oaconvolve)
-from . import signal
-from .planner import (Plan, plan, explain, export_wisdom, force, forget_wisdom, get_planner, import_wisdom,
-                      planner_stats, set_planner, wisdom_path)
-
-__version__ = "0.1.0"
+from .planner import (Explanation, Plan, explain, export_wisdom, force, forget_wisdom,
+                      get_planner, import_wisdom, plan, planner_stats, set_planner, set_workers,
+                      wisdom_path)
 
 
 def __getattr__(name):
@@ -21,7 +22,9 @@ def __getattr__(name):
         return importlib.import_module(".nn", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
+
 __all__ = ["convolve", "correlate", "fftconvolve", "oaconvolve", "convolve2d",
            "correlate2d", "choose_conv_method", "correlation_lags", "set_workers",
-           "signal", "plan", "Plan", "explain", "planner_stats", "set_planner", "get_planner", "force",
-           "export_wisdom", "import_wisdom", "forget_wisdom", "wisdom_path", "nn"]
+           "signal", "plan", "Plan", "explain", "Explanation", "planner_stats", "set_planner",
+           "get_planner", "force", "export_wisdom", "import_wisdom", "forget_wisdom",
+           "wisdom_path", "nn"]

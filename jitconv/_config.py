@@ -1,6 +1,13 @@
-"""Defaults and ``JITCONV_*`` environment variables, read in one place."""
+"""Defaults and ``JITCONV_*`` environment variables, read in one place.
+
+This module holds settings and nothing that acts on them: the planner
+reads ``SETTINGS``, the launcher reads ``CPUS`` and ``default_workers()``.
+"""
 import os
 import threading
+
+#: jitconv's version (also ``jitconv.__version__``); part of the wisdom fingerprint
+VERSION = "0.1.0"
 
 
 def _available_cpus():
@@ -90,7 +97,7 @@ def _default_memory_budget():
     return 4 * 2**30
 
 
-PLANNER = PlannerSettings()
+SETTINGS = PlannerSettings()
 
 #: FFTW transforms smaller than this many elements are planned with
 #: FFTW_ESTIMATE even when measuring: their MEASURE plans gain nothing.
@@ -107,8 +114,8 @@ _local = threading.local()
 def default_workers():
     """Thread count for calls that do not pass ``workers``.
 
-    ``JITCONV_WORKERS`` overrides it; ``set_workers`` changes it for the calling
-    thread only.
+    ``JITCONV_WORKERS`` overrides it; ``jitconv.set_workers`` changes it for
+    the calling thread only (``thread_workers``).
     """
     w = getattr(_local, "workers", None)
     if w is not None:
@@ -116,49 +123,9 @@ def default_workers():
     return _DEFAULT_WORKERS
 
 
-class set_workers:
-    """Context manager: default thread count for jitconv calls made by this thread.
-
-    Examples
-    --------
-    >>> import jitconv
-    >>> with jitconv.set_workers(1):
-    ...     pass
-    """
-
-    def __init__(self, workers):
-        self.workers = check_workers(workers)
-        self._prev = None
-
-    def __enter__(self):
-        self._prev = getattr(_local, "workers", None)
-        _local.workers = self.workers
-        return self
-
-    def __exit__(self, *exc):
-        _local.workers = self._prev
-        return False
-
-
-def check_workers(workers):
-    """Normalise a ``workers`` argument like ``scipy.fft`` does (negative counts from the end)."""
-    if workers is None:
-        return default_workers()
-    try:
-        w = int(workers)
-    except (TypeError, ValueError):
-        raise TypeError(f"workers must be an integer, not {workers!r}") from None
-    if w != workers:
-        raise TypeError(f"workers must be an integer, not {workers!r}")
-    if w == 0:
-        raise ValueError("workers must not be zero")
-    if w < 0:
-        w = CPUS + 1 + w
-        if w <= 0:
-            raise ValueError(f"workers value out of range; got {workers}, must not be"
-                             f" less than {-CPUS}")
-    return min(w, CPUS)
-
-#: Set in a child forked after the parent ran a parallel kernel under GNU
-#: OpenMP: its first parallel launch would abort the child, so run serially.
-FORKED_AFTER_OMP = False
+def thread_workers(workers):
+    """Set this thread's default thread count (None: back to the process default);
+    returns the previous value."""
+    prev = getattr(_local, "workers", None)
+    _local.workers = workers
+    return prev

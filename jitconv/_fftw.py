@@ -100,16 +100,8 @@ def _cache():
     return c
 
 
-def clear_plan_cache():
-    """Drop this thread's cached FFTW plans (others keep theirs)."""
-    c = _cache()
-    with LOCK:
-        c.clear()
-        _tls.nbytes = 0
-
-
 def _get_plan(kind, in_shape, out_shape, single, axes, threads, slot):
-    key = (kind, in_shape, out_shape, single, axes, threads, slot, _config.PLANNER.deterministic)
+    key = (kind, in_shape, out_shape, single, axes, threads, slot, _config.SETTINGS.deterministic)
     c = _cache()
     p = c.get(key)
     if p is not None:
@@ -161,14 +153,14 @@ def _flags(n):
     them gains nothing); MEASURE/PATIENT are bounded by the planning budget,
     since FFTW_MEASURE alone takes ~15 s on 2^20 points and ~50 s on a prime.
     """
-    if _config.PLANNER.deterministic:
+    if _config.SETTINGS.deterministic:
         return "FFTW_ESTIMATE", None  # ESTIMATE plans depend on sizes only
-    effort = getattr(_tls, "effort", None) or _config.PLANNER.effort
+    effort = getattr(_tls, "effort", None) or _config.SETTINGS.effort
     if effort in ("measure", "exhaustive") and n < _config.FFTW_MEASURE_MIN:
         effort = "estimate"
     limit = getattr(_tls, "timelimit", None)
     if limit is None:
-        limit = max(0.05, _config.PLANNER.budget / 4)
+        limit = max(0.05, _config.SETTINGS.budget / 4)
     return _FLAG[effort], limit
 
 
@@ -205,7 +197,7 @@ def _threads(shape, workers):
     68-point transform with 2 threads took milliseconds on a busy machine);
     a fork child and deterministic mode plan single-threaded.
     """
-    if _state["forked"] or _config.PLANNER.deterministic or math.prod(shape) < THREADED_MIN:
+    if _state["forked"] or _config.SETTINGS.deterministic or math.prod(shape) < THREADED_MIN:
         return 1
     return workers
 

@@ -1,52 +1,51 @@
 """The measuring planner: problem key -> chosen candidate, measured once.
 
 On a key miss (under one lock, re-checked after taking it): the candidates
-that support the problem are estimated by the cost model, those within a
-factor of the best estimate are prepared and timed on scratch arrays of the
-problem's shapes and dtypes (never the caller's), after a warm-up that
-compiles and plans. Timing is the minimum of repeats of calibrated loops; a
-failing candidate is infinitely slow; a measured candidate overrules the
-model's pick only when faster by a margin. The decision and all timings are
-kept in memory and persisted with FFTW's wisdom (``_store``), so a later
-process with the same fingerprint measures nothing.
+of the registry that support the problem are estimated by the cost model,
+those within a factor of the best estimate are prepared and timed on scratch
+operands of the problem's shapes and dtypes (never the caller's), after a
+warm-up that compiles and plans. Timing is the minimum of repeats of
+calibrated loops; a failing candidate is infinitely slow; a measured
+candidate overrules the model's pick only when faster by a margin. The
+decision and all timings are kept in memory and persisted with FFTW's wisdom
+(``_store``), so a later process with the same fingerprint measures nothing.
 
-The hit path is a dict read without a lock. ``timer`` and ``clock`` are
-attributes so tests can inject fake time.
+``choose`` returns a ``Decision`` holding the candidate object. ``run`` runs
+a decision: a candidate that fails at run time is recorded as failed (in
+this process) and the next best candidate runs instead.
+
+The hit path is a dict read without a lock. ``timer`` is an attribute so
+tests can inject fake time.
 """
 import math
 import threading
 import time
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _algorithms, _config, _store, _trace
+from . import _config, _fftw, _store, _trace
+from .algorithms import REGISTRY, Reduction
 
 
 @dataclass
 class Decision:
-    chosen: str
-    source: str                       # 'measured', 'estimate', 'disk'
+    candidate: object
+    source: str                       # 'measured', 'estimate', 'disk', 'forced'
     estimates: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)   # id -> seconds (inf = failed)
     errors: dict = field(default_factory=dict)
 
+    @property
+    def chosen(self):
+        """The chosen candidate's id."""
+        return self.candidate.id
+
     def record(self):
         return {"chosen": self.chosen, "estimates": self.estimates,
                 "timings": {k: (None if math.isinf(v) else v) for k, v in self.timings.items()}}
-
-
-def _scratch(shape, dtype, rng):
-    dtype = np.dtype(dtype)
-    if dtype.kind == "b":
-        return rng.random(shape) > 0.5
-    if dtype.kind in "iu":
-        return rng.integers(0, 3, size=shape).astype(dtype)
-    x = rng.standard_normal(shape)
-    if dtype.kind == "c":
-        x = x + 1j * rng.standard_normal(shape)
-    return x.astype(dtype)
 
 
 #: candidates estimated below this are always timed when they survive pruning
@@ -58,21 +57,20 @@ class Planner:
     batch = 5e-3
     repeats = 3
 
-    def __init__(self):
+    def __init__(self, registry=REGISTRY):
+        self.registry = registry
         self.timer = time.perf_counter
-        self.clock = time.monotonic
         self.lock = threading.RLock()
         self.memory = {}
         self.stats = Counter()
         self._disk = None
-        self._dirty = False
 
     # ------------------------------------------------------------- lookup
     def choose(self, p, effort=None):
         """``(decision, hit)`` for problem ``p``; plans on a miss."""
         forced = getattr(_forced, "id", None)
-        if forced is not None and p.admits(forced):
-            return Decision(forced, "forced"), False
+        if forced is not None and self.registry.admits(p, forced):
+            return Decision(self.registry.get(forced), "forced"), False
         key = p.key()
         d = self.memory.get(key)
         if d is not None:
@@ -83,7 +81,7 @@ class Planner:
             if d is not None:
                 self.stats["hits"] += 1
                 return d, True
-            effort = "estimate" if p.deterministic else (effort or _config.PLANNER.effort)
+            effort = "estimate" if p.deterministic else (effort or _config.SETTINGS.effort)
             d = self._plan(p, effort)
             self._remember(key, d)
             self.stats["planned"] += 1
@@ -95,7 +93,7 @@ class Planner:
         from the wisdom file when they were stored)."""
         mem = self.memory
         mem[key] = d
-        extra = len(mem) - _config.PLANNER.max_keys
+        extra = len(mem) - _config.SETTINGS.max_keys
         if extra > 0:
             for k in list(mem)[:extra]:
                 mem.pop(k, None)
@@ -114,13 +112,68 @@ class Planner:
             self.memory.clear()
             self._disk = None
 
+    # ------------------------------------------------------------- running
+    def run(self, p, operands, decision=None):
+        """Compute problem ``p`` with ``decision`` (default: the planner's choice).
+
+        A candidate that raises is recorded as failed for this key (in this
+        process: a failure may be transient, so it is never stored) and the
+        next candidate by measured time, then estimate, runs instead. The
+        error of the first failure is raised only when every candidate fails.
+        A forced candidate's failure is raised as it is.
+        """
+        d = decision if decision is not None else self.choose(p)[0]
+        try:
+            return self.invoke(d.candidate, p, operands)
+        except Exception as exc:  # noqa: BLE001 - a planner mistake must not reach the user
+            if d.source == "forced":
+                raise
+            return self._recover(p, operands, d, exc)
+
+    def _recover(self, p, operands, d, exc):
+        first = exc
+        failed = {d.chosen}
+        while True:
+            with self.lock:
+                d.timings[d.chosen] = math.inf
+                d.errors[d.chosen] = f"{type(exc).__name__}: {exc}"
+                rest = [c for c in self.registry.supporting(p) if c.id not in failed]
+                if not rest:
+                    raise first
+                order = sorted(rest, key=lambda c: (d.timings.get(c.id, math.inf),
+                                                    d.estimates.get(c.id, math.inf)))
+                nxt = Decision(order[0], "recovered", d.estimates, d.timings, d.errors)
+                self._remember(p.key(), nxt)
+                self.stats["failures"] += 1
+            warnings.warn(f"jitconv: candidate {d.chosen!r} failed on this problem "
+                          f"({type(exc).__name__}: {exc}); {nxt.chosen!r} runs instead",
+                          RuntimeWarning, stacklevel=5)
+            try:
+                return self.invoke(nxt.candidate, p, operands)
+            except Exception as e:  # noqa: BLE001
+                d, exc = nxt, e
+                failed.add(nxt.chosen)
+
+    def invoke(self, c, p, operands):
+        """Run candidate ``c`` on ``p``; a reduction runs its problem's own choice."""
+        if isinstance(c, Reduction):
+            sub = c.reduce(p)
+            return self.run(sub, c.operands(p, *operands))
+        return c.run(p, *operands)
+
+    def estimate(self, c, p):
+        """The cost model's seconds for ``c`` on ``p`` (a reduction: its problem's best)."""
+        if isinstance(c, Reduction):
+            sub = c.reduce(p)
+            return min(self.estimate(s, sub) for s in self.registry.supporting(sub))
+        return c.estimate(p)
+
     # ------------------------------------------------------------ planning
     def disk(self):
         if self._disk is None:
             decisions, fftw = _store.load()
             self._disk = decisions or {}
             if fftw is not None:
-                from . import _fftw
                 try:
                     _fftw.import_wisdom(fftw)
                 except ValueError:
@@ -128,22 +181,22 @@ class Planner:
         return self._disk
 
     def _plan(self, p, effort, exhaustive=False):
-        cands = p.candidates()
-        est = {c.id: c.estimate(p) for c in cands}
+        cands = self.registry.supporting(p)
+        est = {c.id: self.estimate(c, p) for c in cands}
         order = sorted(cands, key=lambda c: est[c.id])
-        by_model = order[0].id
+        by_model = order[0]
         if len(order) == 1:
             return Decision(by_model, "estimate", est)
         rec = self.disk().get(p.keystr()) if not exhaustive else None
         if rec is not None and rec.get("chosen") in est:
             self.stats["disk"] += 1
             timings = {k: (math.inf if v is None else v) for k, v in rec.get("timings", {}).items()}
-            return Decision(rec["chosen"], "disk", est, timings)
+            return Decision(self.registry.get(rec["chosen"]), "disk", est, timings)
         if not exhaustive and (effort in ("estimate", "wisdom_only")
-                               or est[by_model] < _config.PLANNER.min_measure):
+                               or est[by_model.id] < _config.SETTINGS.min_measure):
             return Decision(by_model, "estimate", est)
         if not exhaustive and effort != "exhaustive":
-            order = [c for c in order if est[c.id] <= _config.PLANNER.prune * est[by_model]]
+            order = [c for c in order if est[c.id] <= _config.SETTINGS.prune * est[by_model.id]]
             if len(order) == 1:
                 return Decision(by_model, "estimate", est)
         d = self._measure(p, order, est, by_model, exhaustive)
@@ -151,14 +204,13 @@ class Planner:
         return d
 
     def _measure(self, p, order, est, by_model, exhaustive):
-        from . import _fftw
         ops = p.operands(np.random.default_rng(0))
         # the budget bounds the timing runs; warm-ups (numba compilation, FFTW
         # planning, itself bounded by FFTW's time limit) are the first result's cost
-        budget = _config.PLANNER.budget * (4 if exhaustive else 1)
+        budget = _config.SETTINGS.budget * (4 if exhaustive else 1)
         spent = 0.0
         timings, errors = {}, {}
-        effort = "exhaustive" if exhaustive else _config.PLANNER.effort
+        effort = "exhaustive" if exhaustive else _config.SETTINGS.effort
         if effort not in ("measure", "exhaustive"):
             effort = "measure"
         for c in order:
@@ -169,22 +221,22 @@ class Planner:
             # timed call would cost seconds) predicted far behind the best
             # time so far is not timed (W2's direct path: 0.8 s a call)
             best_so_far = min(timings.values(), default=math.inf)
-            if effort != "exhaustive" and est[c.id] > max(SLOW, _config.PLANNER.prune * best_so_far):
+            if effort != "exhaustive" and est[c.id] > max(SLOW, _config.SETTINGS.prune * best_so_far):
                 continue
             try:
                 with _fftw.planning(effort, max(0.05, remaining / 4)), _trace.muted():
-                    timings[c.id], used = self._time(lambda: c.run(p, *ops), remaining)
+                    timings[c.id], used = self._time(lambda: self.invoke(c, p, ops), remaining)
                 spent += used
             except Exception as e:  # noqa: BLE001 - a failing candidate loses
                 timings[c.id] = math.inf
                 errors[c.id] = f"{type(e).__name__}: {e}"
         best = min(timings, key=timings.get)
-        chosen = by_model if by_model in timings else best
-        if timings[best] * _config.PLANNER.margin < timings.get(chosen, math.inf):
+        chosen = by_model.id if by_model.id in timings else best
+        if timings[best] * _config.SETTINGS.margin < timings.get(chosen, math.inf):
             chosen = best
         if math.isinf(timings.get(chosen, math.inf)):
-            chosen = by_model
-        return Decision(chosen, "measured", est, timings, errors)
+            chosen = by_model.id
+        return Decision(self.registry.get(chosen), "measured", est, timings, errors)
 
     def _time(self, fn, remaining):
         """``(best seconds per call, seconds spent timing)``.
@@ -226,9 +278,8 @@ class Planner:
         if current:
             for k, v in current.items():
                 disk.setdefault(k, v)
-        for k in list(disk)[:max(0, len(disk) - _config.PLANNER.max_keys)]:
+        for k in list(disk)[:max(0, len(disk) - _config.SETTINGS.max_keys)]:
             del disk[k]  # bounded file: the oldest decisions go first
-        from . import _fftw
         _store.save(disk, _fftw.export_wisdom())
 
 
@@ -237,10 +288,11 @@ _forced = threading.local()
 
 
 class force:
-    """Context manager: run candidate ``cid`` wherever its family is allowed.
+    """Context manager: run candidate ``cid`` wherever it applies.
 
     For tests and experiments; the planner is bypassed (nothing is measured
-    or stored) for calls made by this thread inside the block.
+    or stored) for calls made by this thread inside the block, for problems
+    whose family admits ``cid`` and that it supports.
 
     Examples
     --------
@@ -250,8 +302,7 @@ class force:
     """
 
     def __init__(self, cid):
-        from . import _nn
-        known = set(_algorithms.BY_ID) | set(_nn.BY_ID)
+        known = REGISTRY.ids()
         if cid not in known:
             raise ValueError(f"unknown candidate {cid!r}; known: {sorted(known)}")
         self.cid = cid
@@ -273,8 +324,9 @@ def planner_stats():
     dict
         ``'measured'``: candidate timings made by this process; ``'planned'``:
         keys planned (a decision made or loaded); ``'hits'``: calls answered
-        from memory; ``'disk'``: decisions loaded from the wisdom file.
+        from memory; ``'disk'``: decisions loaded from the wisdom file;
+        ``'failures'``: candidates that failed at run time and were replaced.
     """
     s = PLANNER.stats
     return {"measured": s["measured"], "planned": s["planned"], "hits": s["hits"],
-            "disk": s["disk"]}
+            "disk": s["disk"], "failures": s["failures"]}

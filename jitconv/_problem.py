@@ -1,31 +1,67 @@
-"""Frozen problem descriptions and their planner keys.
+"""Problem descriptions and their planner keys, and the calls that carry them.
 
-A key holds what changes the winner: the entry point, the family allowed
-(auto, or forced by ``method``/a semantic guard), both operand shapes and
-compute dtypes, the convolved axes and output windows, the result dtype,
-the thread count and a layout class.
+A *problem* says what is computed, in shapes and dtypes only; its ``key()``
+is what the planner remembers a decision under. Three kinds:
 
+- ``SignalProblem`` (``kind='signal'``): windows of the full, zero-padded
+  convolution of two operands along some axes, broadcast over the others
+  (``convolve``, ``correlate``, ``fftconvolve``, ``oaconvolve``);
+- ``BoundaryProblem`` (``kind='boundary'``): a convolution of an image
+  extended by a boundary rule (``convolve2d``, ``correlate2d``);
+- ``NNProblem`` (``kind='nn-conv'``, ``'nn-input_grad'``, ``'nn-weight_grad'``):
+  the CNN ops of ``jitconv.nn``.
+
+A ``SignalProblem`` key holds what changes the winner: the entry point, the
+family allowed (auto, or forced by ``method``/a semantic guard), both operand
+shapes and compute dtypes, the convolved axes and output windows, the result
+dtype, the thread count, a layout class and whether the kernel is rank-1.
 Left out on purpose: data values (guards are applied per call and restrict
-the family instead), byte order and alignment (inputs are copied into
+the family instead), byte order and alignment (operands are copied into
 native, aligned buffers before any kernel or FFT runs).
+
+An ``NNProblem`` key holds the op, the input and weight shapes (normalised
+to three spatial axes), the geometry (kernel, stride, dilation, leading
+padding, output size), groups, dtype and thread count. Left out on purpose:
+padding modes other than zeros and ``flip`` (applied to the operands before
+the problem is made), the bias (added afterwards), data values.
+
+A ``Call`` is a problem with its operands and the rule that turns the raw
+result into what the caller gets (``*Finish``); ``Answer`` and ``Fallback``
+are calls answered without a planned kernel. This module is pure data.
 """
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
+from typing import ClassVar
 
 import numpy as np
 
-from ._config import PLANNER
+from ._dtypes import compute_dtype, fft_single
+
+
+def scratch(shape, dtype, rng):
+    """Random operand of ``shape`` and ``dtype`` for timing (never the caller's data)."""
+    dtype = np.dtype(dtype)
+    if dtype.kind == "b":
+        return rng.random(shape) > 0.5
+    if dtype.kind in "iu":
+        return rng.integers(0, 3, size=shape).astype(dtype)
+    x = rng.standard_normal(shape)
+    if dtype.kind == "c":
+        x = x + 1j * rng.standard_normal(shape)
+    return x.astype(dtype)
 
 
 @dataclass(frozen=True)
-class Problem:
+class SignalProblem:
+    kind: ClassVar[str] = "signal"
     op: str          # 'convolve', 'correlate', 'fftconvolve', 'oaconvolve'
     family: str      # 'auto', 'direct', 'fft' (fft or overlap-add), 'oa'
-    shape1: tuple    # first operand as the core sees it
+    shape1: tuple    # first operand as the candidates see it
     shape2: tuple    # the convolution kernel (correlate: reversed, conjugated in2)
     dtype1: str
     dtype2: str
     axes: tuple      # convolved axes
-    wins: tuple      # (start, length) of the output per convolved axis
+    wins: tuple      # (start, length) of the output per convolved axis, in full coordinates
     rt: str          # result dtype of the direct family
     workers: int
     layout: str      # 'C' when both operands are C-contiguous, else 'strided'
@@ -40,38 +76,201 @@ class Problem:
     def keystr(self):
         return repr(self.key())
 
-    def candidates(self):
-        from ._algorithms import candidates
-        return candidates(self)
+    def restricted(self, family):
+        """The same problem with only ``family`` allowed (a guard or ``method=``)."""
+        return replace(self, family=family)
 
-    def admits(self, cid):
-        """Whether ``jitconv.force(cid)`` applies to this problem."""
-        from ._algorithms import BY_ID, FAMILIES
-        c = BY_ID.get(cid)
-        return c is not None and c.family in FAMILIES[self.family] and c.supports(self)
+    @property
+    def cdtype(self):
+        """dtype the direct kernels compute in."""
+        return compute_dtype(self.rt)
+
+    @property
+    def single(self):
+        """True when the FFT paths run in single precision."""
+        return fft_single(self.dtype1, self.dtype2)
+
+    @property
+    def complex(self):
+        return np.dtype(self.dtype1).kind == "c" or np.dtype(self.dtype2).kind == "c"
 
     def operands(self, rng):
         """Scratch operands of the problem's shapes and dtypes, for timing."""
-        from ._planner import _scratch
-        a = _scratch(self.shape1, self.dtype1, rng)
+        a = scratch(self.shape1, self.dtype1, rng)
         if not self.separable:
-            return a, _scratch(self.shape2, self.dtype2, rng)
+            return a, scratch(self.shape2, self.dtype2, rng)
         # a separable key needs a rank-1 scratch kernel, else the separable
         # candidate fails on it and is never picked
         k = np.ones(self.shape2, dtype=self.dtype2)
         for ax in self.axes:
             shape = [1] * len(self.shape2)
             shape[ax] = self.shape2[ax]
-            k = k * _scratch((self.shape2[ax],), self.dtype2, rng).reshape(shape)
+            k = k * scratch((self.shape2[ax],), self.dtype2, rng).reshape(shape)
         return a, k.astype(self.dtype2)
 
 
-def _native(dt):
-    return dt.str if dt.isnative else dt.newbyteorder("=").str
+@dataclass(frozen=True)
+class BoundaryProblem:
+    """``convolve2d``/``correlate2d``: the image is extended by ``boundary``
+    (``'fill'`` with the call's fill value, ``'wrap'``, ``'symm'``), then
+    correlated in SciPy's window of ``mode``. Operands: image, kernel, fill."""
+    kind: ClassVar[str] = "boundary"
+    op: str          # 'convolve2d' or 'correlate2d'
+    shape1: tuple
+    shape2: tuple
+    dtype1: str
+    dtype2: str
+    rt: str
+    mode: str
+    boundary: str
+    workers: int
+    deterministic: bool = False
+    family: str = "direct"
+
+    def key(self):
+        return (self.op, self.family, self.shape1, self.shape2, self.dtype1, self.dtype2,
+                self.rt, self.mode, self.boundary, self.workers, self.deterministic)
+
+    def keystr(self):
+        return repr(self.key())
+
+    def restricted(self, family):
+        return replace(self, family=family)
+
+    @property
+    def cdtype(self):
+        return compute_dtype(self.rt)
+
+    def operands(self, rng):
+        return (scratch(self.shape1, self.dtype1, rng), scratch(self.shape2, self.dtype2, rng),
+                np.zeros((), self.cdtype))
 
 
-def make(op, family, a, k, axes, wins, rt, workers, separable=False):
-    layout = "C" if a.flags.c_contiguous and k.flags.c_contiguous else "strided"
-    return Problem(op, family, a.shape, k.shape, _native(a.dtype), _native(k.dtype),
-                   tuple(axes), tuple(tuple(w) for w in wins), _native(rt),
-                   int(workers), layout, bool(PLANNER.deterministic), bool(separable))
+@dataclass(frozen=True)
+class Geo:
+    """Geometry of a CNN op on three spatial axes (``(D, H, W)`` order)."""
+    kernel: tuple    # kernel size
+    stride: tuple
+    dilation: tuple
+    pad: tuple       # leading zero padding (may be negative: a crop)
+    out: tuple       # output size
+
+    def array(self):
+        """The int64 array ``kernels.nn`` takes: kernel, stride, dilation, pad, out."""
+        return np.array(self.kernel + self.stride + self.dilation + self.pad + self.out,
+                        dtype=np.int64)
+
+    def padded_grid(self):
+        """Extent of the stride-1 output grid padded to hold every tap's reads."""
+        return tuple(o + (k - 1) * d for o, k, d in zip(self.out, self.kernel, self.dilation))
+
+
+@dataclass(frozen=True)
+class NNProblem:
+    op: str          # 'conv', 'input_grad', 'weight_grad'
+    xshape: tuple    # (N, C, D, H, W) of the input (of dx for input_grad)
+    wshape: tuple    # (Cout, Cin/groups, KD, KH, KW)
+    geo: Geo
+    groups: int
+    dtype: str
+    workers: int
+    deterministic: bool = False
+
+    #: the CNN ops have no ``method=``: every candidate of the op may run
+    family: ClassVar[str] = "auto"
+
+    @property
+    def kind(self):
+        return "nn-" + self.op
+
+    def key(self):
+        g = self.geo
+        return ("nn-" + self.op, self.xshape, self.wshape,
+                (g.kernel, g.stride, g.dilation, g.pad, g.out), self.groups, self.dtype,
+                self.workers, self.deterministic)
+
+    def keystr(self):
+        return repr(self.key())
+
+    @property
+    def oshape(self):
+        """Shape of the forward output ``(N, Cout, OD, OH, OW)``."""
+        return (self.xshape[0], self.wshape[0]) + self.geo.out
+
+    @property
+    def macs(self):
+        """Multiply-adds of the direct evaluation."""
+        return math.prod(self.oshape) * math.prod(self.wshape[1:])
+
+    def operands(self, rng):
+        dt = np.dtype(self.dtype)
+
+        def r(shape):
+            return rng.standard_normal(shape).astype(dt)
+        if self.op == "conv":
+            return r(self.xshape), r(self.wshape)
+        if self.op == "input_grad":
+            return r(self.oshape), r(self.wshape)
+        return r(self.xshape), r(self.oshape)
+
+
+# ------------------------------------------------------------------ calls
+@dataclass(frozen=True)
+class SignalFinish:
+    """``convolve``/``correlate``: SciPy's result dtype ``rt``; FFT results are
+    rounded for integer dtypes and warned about when non-finite."""
+    rt: np.dtype
+
+
+@dataclass(frozen=True)
+class FreqFinish:
+    """``fftconvolve``/``oaconvolve``: broadcast to ``shape``, cast to ``rt``."""
+    rt: np.dtype
+    shape: tuple
+
+
+@dataclass(frozen=True)
+class BoundaryFinish:
+    """``convolve2d``/``correlate2d``: cast to ``rt``; ``reverse`` both axes
+    (``correlate2d`` with swapped 'valid' operands, as SciPy)."""
+    rt: np.dtype
+    reverse: bool = False
+
+
+@dataclass(frozen=True)
+class NNFinish:
+    """CNN ops: reshape to ``shape`` (batched), add ``bias``, flip the
+    result's spatial axes (``flip`` of a weight gradient), drop the batch
+    axis of an unbatched call."""
+    shape: tuple
+    bias: object = None
+    flip: bool = False
+    unbatched: bool = False
+
+
+@dataclass
+class Call:
+    """A validated call: the problem, its operands and how to finish the result."""
+    problem: object
+    operands: tuple
+    finish: object
+    #: the non-finite guard is not evaluated yet: it only matters when the
+    #: planner picks a candidate outside the direct family (a scan of both
+    #: inputs is skipped on every direct pick: 2 ms of 31 on W4)
+    pending: bool = False
+    #: the semantic guard that restricted the family, if one did
+    guard: str = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A call answered without a kernel (0-d inputs, empty or broadcast-only FFT calls)."""
+    value: object
+
+
+@dataclass(frozen=True)
+class Fallback:
+    """A call SciPy computes (dtypes numba cannot hold: long double, object, ...)."""
+    op: str
+    args: tuple
+    kwargs: dict

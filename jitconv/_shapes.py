@@ -25,6 +25,22 @@ def window(mode, n, m):
     return min(n, m) - 1, abs(n - m) + 1
 
 
+def crop(nd, axes, wins):
+    """Index tuple selecting windows ``wins`` along ``axes`` of an ``nd``-d full result."""
+    idx = [slice(None)] * nd
+    for ax, (s, l) in zip(axes, wins):
+        idx[ax] = slice(s, s + l)
+    return tuple(idx)
+
+
+def out_shape(s1, s2, axes, wins):
+    """Result shape: batch axes broadcast, convolved axes their window's length."""
+    shape = [b if a == 1 else a for a, b in zip(s1, s2)]  # batch axes broadcast
+    for ax, (_, length) in zip(axes, wins):
+        shape[ax] = length
+    return tuple(shape)
+
+
 def fft_length_for_window(n, m, start, length):
     """Smallest circular length whose wrap-around leaves the window intact.
 
@@ -34,9 +50,6 @@ def fft_length_for_window(n, m, start, length):
     """
     full = n + m - 1
     return max(start + length, full - start, n, m, 1)
-
-
-_PRIMES_REAL = (2, 3, 5, 7, 11, 13)
 
 
 def fft_axes_lengths(s1, s2, axes, wins):

@@ -21,7 +21,7 @@ import tempfile
 import threading
 import warnings
 
-from . import _config
+from . import _config, _fftw
 
 FORMAT = 1
 _warned = set()
@@ -71,13 +71,13 @@ def _code_hash():
     even when the version number did not change (a development checkout)."""
     h = hashlib.sha256()
     root = os.path.dirname(os.path.abspath(__file__))
-    for sub in ("", "kernels"):
-        d = os.path.join(root, sub)
-        for name in sorted(os.listdir(d)):
+    for d, _, files in sorted(os.walk(root)):
+        for name in sorted(files):
             if name.endswith(".py"):
+                path = os.path.join(d, name)
                 try:
-                    with open(os.path.join(d, name), "rb") as f:
-                        h.update(name.encode() + b"\0" + f.read())
+                    with open(path, "rb") as f:
+                        h.update(os.path.relpath(path, root).encode() + b"\0" + f.read())
                 except OSError:
                     pass
     return h.hexdigest()[:16]
@@ -88,9 +88,8 @@ def fingerprint():
     if _FP is None:
         import numba
         import numpy
-        from . import __version__, _fftw
         model, flags = _cpu()
-        _FP = {"jitconv": __version__, "code": _code_hash(), "numba": numba.__version__, "numpy": numpy.__version__,
+        _FP = {"jitconv": _config.VERSION, "code": _code_hash(), "numba": numba.__version__, "numpy": numpy.__version__,
                "pyfftw": _fftw.pyfftw_version(), "fftw": _fftw.fftw_version(),
                "cpu": model, "cpu_flags": flags, "cpus": _config.CPUS,
                "numba_threads": numba.config.NUMBA_NUM_THREADS,

@@ -1,4 +1,4 @@
-"""Planner API: explain a choice, reuse plans, tune effort, manage wisdom.
+"""Planner API: explain a choice, reuse plans, tune effort and threads, manage wisdom.
 
 The planner measures each candidate algorithm once per problem key
 (operation, shapes, axes, mode, dtypes, threads) and remembers the winner,
@@ -7,75 +7,68 @@ benchmark mode but for the whole convolution.
 """
 import numpy as np
 
-from . import _config, _fftw, _store
-from ._planner import PLANNER, force, planner_stats
+from . import _config, _engine, _fftw, _planner, _store
 from ._config import EFFORTS
+from ._engine import Explanation
+from ._planner import force, planner_stats
+from ._validate import signal as _check_signal, workers as _check_workers
 
-__all__ = ["explain", "plan", "Plan", "planner_stats", "set_planner", "get_planner", "force",
-           "export_wisdom", "import_wisdom", "forget_wisdom", "wisdom_path"]
+__all__ = ["explain", "Explanation", "plan", "Plan", "planner_stats", "set_planner",
+           "get_planner", "force", "export_wisdom", "import_wisdom", "forget_wisdom",
+           "wisdom_path", "set_workers"]
+
+_SIGNAL_OPS = ("convolve", "correlate", "fftconvolve", "oaconvolve")
 
 
-def explain(in1, in2, mode="full", method="auto", op="convolve", *, axes=None, workers=None):
-    """Which algorithm jitconv runs for this call, and why.
+def explain(*args, **kwargs):
+    """Which algorithm jitconv runs for a call, and why.
 
-    Plans the problem if it is new (like the call itself would), without
-    computing the result.
+    Plans the problem if it is new (as the call itself would), without
+    computing the result. Two forms:
 
-    Parameters
-    ----------
-    in1, in2 : array_like
-        The inputs of the call (only shapes and dtypes matter, plus the
-        values the semantic guards look at: NaN/inf, integer magnitudes).
-    mode : {'full', 'valid', 'same'}, optional
-    method : {'auto', 'direct', 'fft'}, optional
-        For ``op='convolve'``/``'correlate'``; ignored otherwise.
-    op : {'convolve', 'correlate', 'fftconvolve', 'oaconvolve'}, optional
-    axes, workers : optional
-        As in the call.
+    - ``explain(in1, in2, mode='full', method='auto', op='convolve', *,
+      axes=None, workers=None)`` for the ``scipy.signal`` functions (``op``:
+      'convolve', 'correlate', 'fftconvolve', 'oaconvolve');
+    - ``explain(fn, *args, **kwargs)`` for any jitconv function that
+      computes a convolution, with the arguments of the call:
+      ``explain(jitconv.convolve2d, img, k, 'same')``,
+      ``explain(jitconv.nn.conv2d, x, w, padding=1)``.
+
+    Only shapes and dtypes matter, plus the values the semantic guards look
+    at (NaN/inf, integer magnitudes, a rank-1 kernel).
 
     Returns
     -------
-    dict
-        ``chosen`` (candidate id), ``family`` ('direct' or 'fft'), ``source``
-        ('memory', 'disk', 'measured', 'estimate', 'guard' or 'forced'),
-        ``reason`` (the guard or the forced method, if any), ``candidates``
-        (list of dicts with ``id``, ``family``, ``estimate`` and ``measured``
-        seconds; ``measured`` is None when not timed, inf when it failed),
-        and ``key``.
+    Explanation
+        Attributes ``chosen`` (candidate id), ``family``, ``source``
+        ('memory', 'disk', 'measured', 'estimate', 'guard', 'forced' or
+        'trivial'), ``decided_by``, ``reason`` (the guard or the forced
+        method), ``candidates`` (rows with ``id``, ``family``, ``estimate``
+        and ``measured`` seconds -- None when not timed, inf when it failed --
+        and ``chosen``) and ``key``. Its ``repr`` is a table; ``e['chosen']``
+        works too.
 
     Examples
     --------
     >>> import numpy as np, jitconv
     >>> e = jitconv.explain(np.ones(100), np.ones(5))
-    >>> e["chosen"], e["source"] in ("estimate", "memory")
+    >>> e.chosen, e.source in ("estimate", "memory")
     ('direct-serial', True)
+    >>> jitconv.explain(jitconv.convolve2d, np.ones((8, 8)), np.ones((3, 3))).chosen
+    'direct-boundary'
     """
-    from . import _algorithms
-    from .signal import _setup
-    if op not in ("convolve", "correlate", "fftconvolve", "oaconvolve"):
-        raise ValueError(f"op must be 'convolve', 'correlate', 'fftconvolve' or 'oaconvolve', not {op!r}")
-    early, job = _setup(op, in1, in2, mode, method if op in ("convolve", "correlate") else None,
-                        axes, workers)
-    if job is None:
-        return {"chosen": None, "family": None, "source": "trivial", "reason":
-                "answered without a kernel (0-d, empty, broadcast-only or SciPy fallback)",
-                "candidates": [], "key": None}
-    job.resolve_guard()
-    d, hit = job.decide()
-    source = "memory" if hit and d.source != "forced" else d.source
-    reason = None
-    if job.guard is not None:
-        source, reason = "guard", job.guard
-    elif op in ("convolve", "correlate") and method != "auto" and source != "forced":
-        reason = f"method={method!r}"
-    cands = []
-    for c in _algorithms.candidates(job.problem):
-        cands.append({"id": c.id, "family": c.family,
-                      "estimate": d.estimates.get(c.id, c.estimate(job.problem)),
-                      "measured": d.timings.get(c.id)})
-    return {"chosen": d.chosen, "family": _algorithms.BY_ID[d.chosen].family, "source": source,
-            "decided_by": d.source, "reason": reason, "candidates": cands,
-            "key": job.problem.key()}
+    if args and callable(args[0]):
+        return _engine.explain_function(args[0], args[1:], kwargs)
+    return _explain_signal(*args, **kwargs)
+
+
+def _explain_signal(in1, in2, mode="full", method="auto", op="convolve", *, axes=None,
+                    workers=None):
+    if op not in _SIGNAL_OPS:
+        raise ValueError("op must be 'convolve', 'correlate', 'fftconvolve' or 'oaconvolve', "
+                         f"not {op!r}")
+    m = method if op in ("convolve", "correlate") else None
+    return _engine.explain_call(_check_signal.signal_call(op, in1, in2, mode, m, axes, workers))
 
 
 def set_planner(effort=None, budget=None, prune=None, margin=None, min_measure=None,
@@ -111,7 +104,7 @@ def set_planner(effort=None, budget=None, prune=None, margin=None, min_measure=N
     dict
         The previous settings (pass them back as keywords to restore).
     """
-    s = _config.PLANNER
+    s = _config.SETTINGS
     prev = get_planner()
     if effort is not None:
         if effort not in EFFORTS:
@@ -135,7 +128,7 @@ def set_planner(effort=None, budget=None, prune=None, margin=None, min_measure=N
 
 def get_planner():
     """The planner's current settings as a dict."""
-    s = _config.PLANNER
+    s = _config.SETTINGS
     return {"effort": s.effort, "budget": s.budget, "prune": s.prune, "margin": s.margin,
             "min_measure": s.min_measure, "memory_budget": s.memory_budget,
             "deterministic": s.deterministic, "max_keys": s.max_keys}
@@ -159,9 +152,9 @@ def export_wisdom(path=None):
     bool
         True if written.
     """
-    with PLANNER.lock:
-        decisions = dict(PLANNER.disk())
-        for key, d in PLANNER.memory.items():
+    with _planner.PLANNER.lock:
+        decisions = dict(_planner.PLANNER.disk())
+        for key, d in _planner.PLANNER.memory.items():
             if d.source == "measured":
                 decisions[repr(key)] = d.record()
         return _store.save(decisions, _fftw.export_wisdom(), path or _store.path())
@@ -178,18 +171,41 @@ def import_wisdom(path):
     decisions, fftw = _store.load(path)
     if decisions is None:
         return False
-    with PLANNER.lock:
-        PLANNER.disk().update(decisions)
+    with _planner.PLANNER.lock:
+        _planner.PLANNER.disk().update(decisions)
         _fftw.import_wisdom(fftw)
     return True
 
 
 def forget_wisdom():
     """Forget this process's decisions and FFTW wisdom (the file is left alone)."""
-    with PLANNER.lock:
-        PLANNER.forget()
-        PLANNER._disk = {}
+    with _planner.PLANNER.lock:
+        _planner.PLANNER.forget()
+        _planner.PLANNER._disk = {}
         _fftw.forget_wisdom()
+
+
+class set_workers:
+    """Context manager: default thread count for jitconv calls made by this thread.
+
+    Examples
+    --------
+    >>> import jitconv
+    >>> with jitconv.set_workers(1):
+    ...     pass
+    """
+
+    def __init__(self, workers):
+        self.workers = _check_workers(workers)
+        self._prev = None
+
+    def __enter__(self):
+        self._prev = _config.thread_workers(self.workers)
+        return self
+
+    def __exit__(self, *exc):
+        _config.thread_workers(self._prev)
+        return False
 
 
 class Plan:
@@ -209,35 +225,15 @@ class Plan:
     """
 
     def __init__(self, op, in1, in2, mode, method, axes, workers):
-        from . import _algorithms
-        from .signal import _setup
         a1 = np.asarray(in1)
-        early, job = _setup(op, a1, in2, mode, method, axes, workers)
-        if job is None:
-            raise ValueError("nothing to plan: this call is answered without a kernel "
-                             "(0-d, empty, broadcast-only or a SciPy-fallback dtype)")
+        self._bound = _engine.Bound(_check_signal.signal_call(op, a1, in2, mode, method, axes,
+                                                              workers), a1)
         self.op, self.mode, self.method, self.axes, self.workers = op, mode, method, axes, workers
         self.shape, self.dtype = a1.shape, a1.dtype
-        self.job = job
-        # fftconvolve/oaconvolve swap the operands in 'valid' mode when in2 is larger
-        self.swapped = job.a is not a1
-        job.resolve_guard()
-        d, _ = job.decide()
-        self.chosen = d.chosen
-        self.candidate = _algorithms.BY_ID[d.chosen]
-        self.out_shape, self.out_dtype = job.shape, np.dtype(job.rt).newbyteorder("=")
-        self._kspec = None
-        from ._shapes import fft_axes_lengths
-        p = job.problem
-        self._tx, self._fshape = fft_axes_lengths(p.shape1, p.shape2, p.axes, p.wins)
-        if d.chosen == "fft" and not self.swapped and self._tx:
-            from ._algorithms import fft_single
-            from ._core import _crop
-            self._single = fft_single(p)
-            self._crop = _crop(len(p.shape1), list(p.axes), list(p.wins))
-            cplx = job.a.dtype.kind == "c" or job.k.dtype.kind == "c"
-            self._kspec = _fftw.spectrum(job.k, job.a.shape, self._tx, self._fshape, cplx,
-                                         self._single, p.workers)
+        self.chosen = self._bound.candidate.id
+        f = self._bound.call.finish
+        self.out_shape = _engine.finish_shape(self._bound.call)
+        self.out_dtype = np.dtype(f.rt).newbyteorder("=")
 
     def __repr__(self):
         return (f"<jitconv.Plan {self.op} {self.shape} {self.dtype} mode={self.mode!r} "
@@ -263,24 +259,7 @@ class Plan:
                              f"got {x.shape} and {x.dtype}")
         if out is not None and (out.shape != self.out_shape or out.dtype != self.out_dtype):
             raise ValueError(f"out must have shape {self.out_shape} and dtype {self.out_dtype}")
-        from .signal import Job
-        j = self.job
-        if self._kspec is not None:
-            p = j.problem
-            direct_out = out if (self.op in ("fftconvolve", "oaconvolve")
-                                 and out is not None and out.flags.c_contiguous) else None
-            res = _fftw.freq_conv(x, j.k, self._tx, self._fshape, self._crop, self._single,
-                                  p.workers, kspec=self._kspec, out=direct_out)
-            if direct_out is not None:
-                return out
-            res = j.finish(res, self.candidate)
-        else:
-            a, k = (j.a, x) if self.swapped else (x, j.k)
-            res = Job(a, k, j.problem, j.rt, j.guard, j.shape).run(self.chosen)
-        if out is None:
-            return res
-        np.copyto(out, res)
-        return out
+        return self._bound(x, out)
 
 
 def plan(in1, in2, mode="full", method="auto", op="convolve", *, axes=None, workers=None):
@@ -302,7 +281,8 @@ def plan(in1, in2, mode="full", method="auto", op="convolve", *, axes=None, work
     Plan
         Callable as ``plan(x, out=None)``.
     """
-    if op not in ("convolve", "correlate", "fftconvolve", "oaconvolve"):
-        raise ValueError(f"op must be 'convolve', 'correlate', 'fftconvolve' or 'oaconvolve', not {op!r}")
+    if op not in _SIGNAL_OPS:
+        raise ValueError("op must be 'convolve', 'correlate', 'fftconvolve' or 'oaconvolve', "
+                         f"not {op!r}")
     return Plan(op, in1, in2, mode, method if op in ("convolve", "correlate") else None,
                 axes, workers)

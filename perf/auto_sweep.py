@@ -20,7 +20,7 @@ import numpy as np
 from scipy.signal import _signaltools as sst
 
 import jitconv
-from jitconv import _algorithms
+from jitconv.algorithms import REGISTRY
 
 
 def problems(quick):
@@ -81,7 +81,7 @@ def main(argv=None):
                 t[c["id"]] = min(m, t.get(c["id"], m))
         best = min(t.values())
         fam = "fft" if sst._fftconv_faster(a, k, mode) else "direct"
-        scipy_t = min(v for cid, v in t.items() if _algorithms.BY_ID[cid].family == fam)
+        scipy_t = min(v for cid, v in t.items() if REGISTRY.get(cid).family == fam)
         rows.append(dict(shape1=a.shape, shape2=k.shape, dtype=str(a.dtype), mode=mode,
                          times=t, chosen=e["chosen"], source=e["decided_by"],
                          noise=max(spread) if spread else 1.0,

@@ -4,7 +4,7 @@ import pytest
 import scipy.signal as ss
 
 import jitconv
-from jitconv import _core, _direct
+from jitconv import _engine, _planner
 
 o1 = np.ones(5)
 o2 = np.ones((3, 4))
@@ -82,9 +82,10 @@ def test_same_exception_as_scipy(name, args, kw, monkeypatch):
 
     def no_work(*a, **k):
         raise AssertionError("computation started before validation")
-    for fn in ("run_fft", "run_oa", "run_2d"):
-        monkeypatch.setattr(_core, fn, no_work)
-    monkeypatch.setattr(_direct, "direct_conv", no_work)
+    # every computation of a validated call starts in the engine's decide
+    # (guards, planning) and runs through the planner
+    monkeypatch.setattr(_engine, "decide", no_work)
+    monkeypatch.setattr(_planner.Planner, "run", no_work)
     got_type, got_msg = _outcome(getattr(jitconv, name), args, kw)
     assert got_type is exp_type, (got_type, got_msg, exp_type, exp_msg)
     assert got_msg == exp_msg

@@ -4,7 +4,8 @@ import pytest
 import scipy.signal as ss
 
 import jitconv
-from jitconv import _config, _trace
+from jitconv import _launch, _trace
+from jitconv.algorithms import separable as _separable
 
 
 def crand(rng, *shape):
@@ -44,7 +45,7 @@ def test_workers_one_runs_serial(rng):
 
 
 def test_forked_after_omp_flag_forces_serial(rng, monkeypatch):
-    monkeypatch.setattr(_config, "FORKED_AFTER_OMP", True)
+    monkeypatch.setattr(_launch, "FORKED_AFTER_OMP", True)
     a, k = rng.standard_normal(200_000), rng.standard_normal(33)
     with jitconv.force("direct-parallel"):
         _, log = ran(jitconv.convolve, a, k, method="direct", workers=2)
@@ -204,7 +205,6 @@ def test_separable_kernel_two_passes(dtype, mode, rng):
 
 
 def test_separable_only_for_rank_one_float_kernels(rng):
-    from jitconv import _separable
     g = gauss(7, 1.5)
     assert _separable.factors(np.outer(g, g), [0, 1], np.dtype(float)) is not None
     noisy = np.outer(g, g) + 1e-6 * rng.standard_normal((7, 7))

@@ -11,8 +11,10 @@ import numpy as np
 import pytest
 
 import jitconv
-from jitconv import _algorithms, _config, _fftw, _planner, _problem, _store
+from jitconv import _config, _fftw, _planner, _store
 from jitconv._planner import Planner
+from jitconv._validate import signal as check
+from jitconv.algorithms import REGISTRY, Registry
 
 
 class FakeTime:
@@ -25,6 +27,7 @@ class FakeTime:
 
 class Fake:
     family = "direct"
+    kind = "signal"
 
     def __init__(self, cid, est, cost, warm=0.0, fail=False, family="direct"):
         self.id, self.est, self.cost, self.warm, self.fail = cid, est, cost, warm, fail
@@ -48,24 +51,28 @@ class Fake:
 def problem(n=1000, m=31, op="convolve", family="auto", workers=2):
     a, k = np.zeros(n), np.zeros(m)
     wins = [(0, n + m - 1)]
-    return _problem.make(op, family, a, k, [0], wins, np.dtype(float), workers)
+    return check.signal_problem(op, family, a, k, [0], wins, np.dtype(float), workers)
+
+
+class AllOf(Registry):
+    """A registry whose every candidate supports every problem."""
+
+    def supporting(self, p):
+        return list(self.candidates)
 
 
 @pytest.fixture
 def fake(monkeypatch):
     t = FakeTime()
-    pl = Planner()
-    pl.timer = pl.clock = t
-    cands = {}
 
     def install(*cs):
         for c in cs:
             c.clock = t
-            cands[c.id] = c
-        monkeypatch.setattr(_algorithms, "candidates", lambda p: list(cands.values()))
+        pl = Planner(AllOf(cs))
+        pl.timer = t
         return pl
-    monkeypatch.setattr(_config.PLANNER, "effort", "measure")
-    monkeypatch.setattr(_config.PLANNER, "min_measure", 0.0)
+    monkeypatch.setattr(_config.SETTINGS, "effort", "measure")
+    monkeypatch.setattr(_config.SETTINGS, "min_measure", 0.0)
     return install
 
 
@@ -118,7 +125,7 @@ def test_pruned_candidates_are_not_timed(fake):
 
 
 def test_exhaustive_times_everything(fake, monkeypatch):
-    monkeypatch.setattr(_config.PLANNER, "effort", "exhaustive")
+    monkeypatch.setattr(_config.SETTINGS, "effort", "exhaustive")
     a, b = Fake("a", 1e-3, 1e-3), Fake("far", 1.0, 1e-6)
     d, _ = fake(a, b).choose(problem())
     assert b.calls > 0 and d.chosen == "far"
@@ -126,7 +133,7 @@ def test_exhaustive_times_everything(fake, monkeypatch):
 
 @pytest.mark.parametrize("effort", ["estimate", "wisdom_only"])
 def test_estimate_and_wisdom_only_never_time(fake, monkeypatch, effort):
-    monkeypatch.setattr(_config.PLANNER, "effort", effort)
+    monkeypatch.setattr(_config.SETTINGS, "effort", effort)
     a, b = Fake("a", 1e-3, 1.0), Fake("b", 2e-3, 1e-6)
     pl = fake(a, b)
     d, _ = pl.choose(problem())
@@ -135,14 +142,14 @@ def test_estimate_and_wisdom_only_never_time(fake, monkeypatch, effort):
 
 
 def test_small_problems_decided_by_model(fake, monkeypatch):
-    monkeypatch.setattr(_config.PLANNER, "min_measure", 1e-2)
+    monkeypatch.setattr(_config.SETTINGS, "min_measure", 1e-2)
     a, b = Fake("a", 1e-3, 1.0), Fake("b", 2e-3, 1e-6)
     d, _ = fake(a, b).choose(problem())
     assert d.source == "estimate" and a.calls == 0
 
 
 def test_budget_stops_timing(fake, monkeypatch):
-    monkeypatch.setattr(_config.PLANNER, "budget", 1.0)
+    monkeypatch.setattr(_config.SETTINGS, "budget", 1.0)
     # each call of 'a' takes 2 s: after it the budget is gone, 'b' is skipped
     a, b = Fake("a", 1e-3, 2.0, warm=2.0), Fake("b", 1.1e-3, 1e-3)
     d, _ = fake(a, b).choose(problem())
@@ -193,7 +200,7 @@ def test_guards_override_timing_with_real_kernels():
 def test_memory_budget_removes_fft(monkeypatch):
     rng = np.random.default_rng(2)
     a, k = rng.standard_normal(40_000), rng.standard_normal(20_000)
-    monkeypatch.setattr(_config.PLANNER, "memory_budget", 1000)
+    monkeypatch.setattr(_config.SETTINGS, "memory_budget", 1000)
     monkeypatch.setattr(_planner.PLANNER, "memory", {})
     e = jitconv.explain(a, k)
     assert e["family"] == "direct"
@@ -244,10 +251,6 @@ def _fresh_planner(monkeypatch, path):
     monkeypatch.setenv("JITCONV_WISDOM", str(path))
     pl = Planner()
     monkeypatch.setattr(_planner, "PLANNER", pl)
-    import jitconv.signal as sig
-    monkeypatch.setattr(sig, "PLANNER", pl)
-    import jitconv.planner as pub
-    monkeypatch.setattr(pub, "PLANNER", pl)
     return pl
 
 
@@ -256,9 +259,9 @@ def _plan_some(pl):
     keys = []
     for n, m in [(200_000, 64), (100_000, 2000), (300, 250)]:
         a, k = rng.standard_normal(n), rng.standard_normal(m)
-        job = jitconv.signal._setup("convolve", a, k, "full", "auto", None, None)[1]
-        d, _ = pl.choose(job.problem)
-        keys.append((job.problem, d.chosen, d.source))
+        call = check.signal_call("convolve", a, k, "full", "auto", None, None)
+        d, _ = pl.choose(call.problem)
+        keys.append((call.problem, d.chosen, d.source))
     return keys
 
 
@@ -446,16 +449,21 @@ def test_plan_matches_calls(op, mode, dtype, cid):
     assert "Plan" in repr(pl)
 
 
-def test_plan_caches_kernel_spectrum():
+def test_plan_caches_kernel_spectrum(monkeypatch):
     rng = np.random.default_rng(8)
     x, h = rng.standard_normal(50_000), rng.standard_normal(4000)
     with jitconv.force("fft"):
         pl = jitconv.plan(x, h, "same")
-    assert pl._kspec is not None
+    assert pl.chosen == "fft"
     from jitconv import _trace
+
+    def no_spectrum(*a, **k):
+        raise AssertionError("the kernel's spectrum is computed again")
+    monkeypatch.setattr(_fftw, "spectrum", no_spectrum)
     with _trace.paths() as log:
-        pl(x)
+        y = pl(x)
     assert log == ["fft-real"]
+    np.testing.assert_allclose(y, np.convolve(x, h, "same"), atol=1e-9 * np.abs(y).max())
 
 
 def test_plan_rejects_other_shapes():
@@ -471,20 +479,17 @@ def test_decisions_with_failed_candidates_are_not_stored(tmp_path, monkeypatch):
     would make every later process avoid a healthy candidate."""
     path = tmp_path / "w.json"
     pl = _fresh_planner(monkeypatch, path)
-    monkeypatch.setattr(_config.PLANNER, "min_measure", 0.0)
-    real = _algorithms.BY_ID["direct-parallel"].run
-
+    monkeypatch.setattr(_config.SETTINGS, "min_measure", 0.0)
     def broken(p, a, k):
         raise MemoryError("transient")
-    monkeypatch.setattr(_algorithms.BY_ID["direct-parallel"], "run", broken)
+    monkeypatch.setattr(REGISTRY.get("direct-parallel"), "run", broken)
     rng = np.random.default_rng(14)
     a, k = rng.standard_normal(100_000), rng.standard_normal(31)
-    job = jitconv.signal._setup("convolve", a, k, "full", "auto", None, 2)[1]
-    d, _ = pl.choose(job.problem)
+    call = check.signal_call("convolve", a, k, "full", "auto", None, 2)
+    d, _ = pl.choose(call.problem)
     assert math.isinf(d.timings["direct-parallel"]) and d.chosen != "direct-parallel"
-    assert not path.exists() or job.problem.keystr() not in json.loads(
+    assert not path.exists() or call.problem.keystr() not in json.loads(
         json.loads(path.read_text())["payload"])["decisions"]
-    monkeypatch.setattr(_algorithms.BY_ID["direct-parallel"], "run", real)
 
 
 def test_fingerprint_covers_the_code():

@@ -67,8 +67,8 @@ def test_threads_under_every_layer(layer):
 
 
 def test_parallel_regions_never_exceed_the_cpus():
-    from jitconv import _direct
-    t = _direct._Threads(4)
+    from jitconv import _launch
+    t = _launch.Threads(4)
     got = [t.take(2), t.take(2), t.take(2)]
     assert got == [2, 2, 0]
     t.give(2)

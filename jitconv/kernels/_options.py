@@ -16,14 +16,19 @@ SERIAL = dict(nogil=True, parallel=False, cache=False, error_model="numpy")
 
 _cache_state = {"ok": None}
 
+#: every kernel dispatcher of jitconv, for ``jitconv._launch``'s recovery from
+#: a corrupt on-disk cache (it flushes their cache indexes)
+KERNELS = []
+
 
 def enable_cache(*dispatchers):
-    """Turn on numba's on-disk cache for ``dispatchers`` if a locator works.
+    """Register ``dispatchers`` and turn on their on-disk cache if a locator works.
 
     numba raises ``RuntimeError: cannot cache function ... no locator available``
     when neither the package directory, ``NUMBA_CACHE_DIR`` nor the user cache
     directory is writable; we then run uncached and warn once.
     """
+    KERNELS.extend(dispatchers)
     if os.environ.get("JITCONV_NUMBA_CACHE", "1") == "0":
         return
     for d in dispatchers:

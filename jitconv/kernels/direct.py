@@ -1,6 +1,6 @@
 """Direct (spatial-domain) correlation kernels.
 
-Every direct path of jitconv is reduced by the driver (``jitconv._direct``) to one
+Every direct path of jitconv is reduced by the driver (``jitconv.algorithms.direct``) to one
 problem: a correlation of a batch ``x`` with a kernel ``w`` at offsets ``l_d``::
 
     out[b, i0, i1, i2] = sum_{j0, j1, j2} x[bx, i0+j0+l0, i1+j1+l1, i2+j2+l2] * w[bw, j0, j1, j2]

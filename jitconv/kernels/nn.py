@@ -1,15 +1,15 @@
 """numba kernels of the CNN ops (``jitconv.nn``).
 
-Every problem is normalised by the driver (``jitconv._nn``) to three spatial
-axes: ``x`` is ``(N, C, D, H, W)``, a weight is ``(Cout, Cin/groups, KD, KH, KW)``
-and the geometry is one int64 array ``g``::
+Every problem is normalised by the drivers (the ``nn_*`` modules of
+``jitconv.algorithms``) to three spatial axes: ``x`` is ``(N, C, D, H, W)``,
+a weight is ``(Cout, Cin/groups, KD, KH, KW)`` and the geometry is one int64
+array ``g`` (``jitconv._problem.Geo.array``)::
 
     g = [KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW, OD, OH, OW]
 
 (kernel, stride, dilation, leading zero padding, output size). Output
 position ``o`` along an axis reads input position ``o*S + k*DIL - P``;
-positions outside ``[0, size)`` are zero padding, which is never read or
-multiplied (trailing padding is implied by the output size).
+positions outside ``[0, size)`` are zero padding.
 
 Kernels:
 
@@ -18,15 +18,28 @@ Kernels:
 - ``col2im``: its adjoint (scatter-add), for input gradients and transposed
   convolutions;
 - ``direct``: the convolution itself, for small channel counts and depthwise
-  layers where a GEMM has nothing to chew on.
+  layers where a GEMM has nothing to chew on;
+- ``winograd_input`` / ``winograd_output``: the F(2x2, 3x3) transforms;
+- ``grid_cols`` / ``grid_store``: im2col rows and the output scatter on the
+  padded stride-1 grid.
+
+What they never do: read the zero padding (``im2col`` writes zeros in its
+place; ``direct`` skips it, so ``0 * inf`` cannot appear there), allocate
+inside a parallel loop, raise, validate (the drivers and
+``jitconv._validate.nn`` do), or use fast-math.
 
 ``direct`` has a parallel and a serial twin; its work is split so that every
-task writes its own rows (no atomics, results independent of the thread
-count). ``im2col``/``col2im`` (and the Winograd and grid transforms) are
-serial: they run between OpenBLAS calls, whose spinning threads a numba
-parallel region would fight for the cores.
+task writes its own rows (no atomics): results are bitwise identical for any
+thread count. The others are serial: they run between OpenBLAS calls, whose
+spinning threads a numba parallel region would fight for the cores.
+
+Sums: ``direct`` accumulates in the data's dtype (float32 in float32, like
+PyTorch and sgemm) over ``Cin/groups * KD*KH*KW`` taps in a fixed order:
+``|err| <= taps * eps * (|w| . |x|)`` per output. im2col/col2im and the grid
+kernels only copy (exact); the Winograd transforms add and subtract up to
+16 values per output (a few more roundings: see ``algorithms.nn_winograd``).
 Inner loops run over contiguous slices so that LLVM vectorises them (numba's
-wraparound checks on computed indices block vectorisation). No fast-math.
+wraparound checks on computed indices block vectorisation).
 """
 import numpy as np
 from numba import njit, prange
@@ -153,12 +166,8 @@ def col2im(cols, dx, n0, c0, g, p0):
         _col2im_plane(cols, dx, t, n0, c0, g, p0)
 
 
-#: output positions per direct task (a row chunk kept in L1 while all taps sweep it)
-CHUNK = 1024
-
-
 @njit(**SERIAL)
-def _direct_task(x, w, y, t, groups, g):
+def _direct_task(x, w, y, t, groups, g, chunk):
     KD, KH, KW = g[0], g[1], g[2]
     SD, SH, SW = g[3], g[4], g[5]
     DD, DH, DW = g[6], g[7], g[8]
@@ -167,7 +176,7 @@ def _direct_task(x, w, y, t, groups, g):
     D, H, W = x.shape[2], x.shape[3], x.shape[4]
     Cout, Cg = w.shape[0], w.shape[1]
     cout_g = Cout // groups
-    nch = (OW + CHUNK - 1) // CHUNK
+    nch = (OW + chunk - 1) // chunk
     ch = t % nch
     r = t // nch
     oh = r % OH
@@ -177,8 +186,8 @@ def _direct_task(x, w, y, t, groups, g):
     co = r % Cout
     n = r // Cout
     c0 = (co // cout_g) * Cg
-    a = ch * CHUNK
-    m = min(OW, a + CHUNK) - a
+    a = ch * chunk
+    m = min(OW, a + chunk) - a
     acc = np.zeros(m, y.dtype)
     for c in range(Cg):
         for i in range(KD):
@@ -212,22 +221,23 @@ def _direct_task(x, w, y, t, groups, g):
 
 
 @njit(**SERIAL)
-def _ntasks(y):
-    """Direct tasks: one per (image, channel, output row, chunk of a row)."""
-    return y.shape[0] * y.shape[1] * y.shape[2] * y.shape[3] * ((y.shape[4] + CHUNK - 1) // CHUNK)
+def _ntasks(y, chunk):
+    """Direct tasks: one per (image, channel, output row, ``chunk`` outputs of a row)."""
+    return y.shape[0] * y.shape[1] * y.shape[2] * y.shape[3] * ((y.shape[4] + chunk - 1) // chunk)
 
 
 @njit(**PARALLEL)
-def direct_parallel(x, w, y, groups, g):
-    """``y[n, co, o] = sum_{c, k} w[co, c, k] * x[n, group(co)*Cg + c, o*S + k*DIL - P]``."""
-    for t in prange(_ntasks(y)):
-        _direct_task(x, w, y, t, groups, g)
+def direct_parallel(x, w, y, groups, g, chunk):
+    """``y[n, co, o] = sum_{c, k} w[co, c, k] * x[n, group(co)*Cg + c, o*S + k*DIL - P]``,
+    in tasks of ``chunk`` outputs of a row (kept in L1 while every tap sweeps them)."""
+    for t in prange(_ntasks(y, chunk)):
+        _direct_task(x, w, y, t, groups, g, chunk)
 
 
 @njit(**SERIAL)
-def direct_serial(x, w, y, groups, g):
-    for t in range(_ntasks(y)):
-        _direct_task(x, w, y, t, groups, g)
+def direct_serial(x, w, y, groups, g, chunk):
+    for t in range(_ntasks(y, chunk)):
+        _direct_task(x, w, y, t, groups, g, chunk)
 
 
 # ------------------------------------------------------------ Winograd
@@ -378,7 +388,6 @@ def grid_store(tmp, y, co0, q0, Hp, Wp, OH, OW):
                 dst[t] = src[t]
 
 
-KERNELS = (_ow_range, _im2col_row, im2col, _col2im_plane, col2im, _ntasks, _direct_task,
-           direct_parallel, direct_serial, _wino_cols, winograd_input, winograd_output,
-           grid_cols, grid_store)
-enable_cache(*KERNELS)
+enable_cache(_ow_range, _im2col_row, im2col, _col2im_plane, col2im, _ntasks, _direct_task,
+             direct_parallel, direct_serial, _wino_cols, winograd_input, winograd_output,
+             grid_cols, grid_store)

@@ -1,0 +1,427 @@
+"""decide -> run -> finish, for every face.
+
+Each public function validates its arguments into a ``Call`` (problem,
+operands, finishing rule; see ``_problem``) and hands it to ``execute``:
+
+- **decide**: the semantic guards (``algorithms.guards``) restrict the
+  problem's family, in one place: booleans and integers beyond float64's
+  exact range before planning; the non-finite scan only when the planner
+  picked a candidate outside the direct family. A rank-1 kernel is detected
+  here too (it changes the key). Then the planner's ``Decision``;
+- **run**: the planner runs the decision (a failing candidate is replaced);
+- **finish**: the raw result becomes the oracle's: dtype (rounding and
+  casting rules), shape, warnings.
+
+Also here: ``Bound`` (the internals of ``jitconv.plan``), ``Explanation``
+and the dry run behind ``jitconv.explain``, and ``choose_conv_method``.
+"""
+import math
+import sys
+import threading
+import timeit
+import warnings
+from dataclasses import replace
+
+import numpy as np
+
+from . import _planner
+from ._dtypes import native
+from ._problem import (Answer, BoundaryFinish, Call, Fallback, FreqFinish, NNFinish,
+                       SignalFinish)
+from ._shapes import out_shape
+from ._validate.signal import mode_auto
+from .algorithms import FAMILIES, guards, separable
+
+_NAN_WARNING = ("Use of fft convolution on input with NAN or inf results in NAN"
+                " or inf output. Consider using method='direct' instead.")
+
+#: families whose results are the direct sum's (no rounding, no NaN warning)
+_DIRECT = FAMILIES["direct"]
+
+
+# ------------------------------------------------------------------ execute
+def execute(call):
+    """The result of a validated call (``Call``, ``Answer`` or ``Fallback``)."""
+    if getattr(_dry, "on", False):
+        raise _Explained(explain_call(call))
+    if isinstance(call, Answer):
+        return call.value
+    if isinstance(call, Fallback):
+        return scipy_fallback(call)
+    d, _ = decide(call)
+    raw = _planner.PLANNER.run(call.problem, call.operands, d)
+    return finish(call, d.candidate, raw)
+
+
+def decide(call):
+    """``(decision, hit)`` for ``call``, after the semantic guards (see module doc)."""
+    p = call.problem
+    if p.kind == "signal":
+        a, k = call.operands
+        if p.family == "auto":
+            g = guards.eager(a, k)
+            if g is not None:
+                p = p.restricted("direct")
+                call.guard, call.pending = g, False
+        if (p.family in ("auto", "direct") and separable.worth_testing(a, k)
+                and separable.factors(k, p.axes, np.dtype(p.rt)) is not None):
+            p = replace(p, separable=True)
+        call.problem = p
+    d, hit = _planner.PLANNER.choose(p)
+    if call.pending and d.candidate.family not in _DIRECT:
+        call.pending = False
+        g = guards.finite(*call.operands[:2])
+        if g is not None:
+            call.guard = g
+            call.problem = p.restricted("direct")
+            d, hit = _planner.PLANNER.choose(call.problem)
+    return d, hit
+
+
+def _user_stacklevel():
+    """``stacklevel`` of the first frame outside jitconv (a warning at the caller's line)."""
+    f, level = sys._getframe(1), 1
+    while f is not None and f.f_globals.get("__name__", "").startswith("jitconv."):
+        f, level = f.f_back, level + 1
+    return level
+
+
+def finalize(res, rt):
+    """Cast a raw result to the result dtype ``rt`` as a fresh C array
+    (booleans: nonzero; integers: a C cast that wraps, like SciPy)."""
+    rt = np.dtype(rt)
+    if rt.kind == "b":
+        return np.ascontiguousarray(res != 0)
+    if rt.kind in "iu" and res.dtype.kind == "f":
+        with np.errstate(invalid="ignore"):
+            return np.ascontiguousarray(res.astype(rt))
+    return np.ascontiguousarray(res, dtype=rt.newbyteorder("="))
+
+
+def finish(call, cand, raw):
+    """The caller's result from candidate ``cand``'s raw result."""
+    f = call.finish
+    if isinstance(f, SignalFinish):
+        if cand.family in _DIRECT:
+            return finalize(raw, f.rt)
+        if raw.size and not np.isfinite(raw).all():
+            warnings.warn(_NAN_WARNING, RuntimeWarning, stacklevel=_user_stacklevel())
+        if f.rt.kind in "biu":
+            raw = np.round(raw)
+        return finalize(raw, f.rt)
+    if isinstance(f, FreqFinish):
+        res = np.broadcast_to(raw, f.shape) if raw.shape != f.shape else raw
+        return np.ascontiguousarray(res, dtype=f.rt)
+    if isinstance(f, BoundaryFinish):
+        res = finalize(raw, f.rt)
+        return res[::-1, ::-1].copy() if f.reverse else res
+    if isinstance(f, NNFinish):
+        y = raw.reshape(f.shape)
+        nd = len(f.shape) - 2
+        if f.bias is not None:
+            y += f.bias.reshape((f.shape[1],) + (1,) * nd)
+        if f.flip:
+            y = y[(slice(None), slice(None)) + (slice(None, None, -1),) * nd].copy()
+        return y[0] if f.unbatched else y
+    raise TypeError(f"unknown finishing rule {f!r}")
+
+
+# ------------------------------------------------------------ SciPy fallback
+def _scipy():
+    """SciPy's own implementations, for dtypes numba cannot hold (long double,
+    object). Taken from the private module so that a substituted
+    ``scipy.signal`` namespace (as in our SciPy-suite runner) cannot recurse."""
+    from scipy.signal import _signaltools
+    return _signaltools
+
+
+def scipy_fallback(call):
+    """SciPy computes dtypes numba cannot hold; its accidental errors (pocketfft's
+    RuntimeError on some mixes, IndexError on empty FFT input) become TypeError.
+
+    jitconv's NaN/inf guard applies here too: SciPy's 'auto' would send
+    non-finite inputs to the FFT, and its cost model itself raises
+    OverflowError on a long double inf (``int(inf)``).
+    """
+    op, kw = call.op, dict(call.kwargs)
+    args = tuple(x.astype(x.dtype.newbyteorder("=")) if isinstance(x, np.ndarray)
+                 and x.dtype.byteorder == ">" else x for x in call.args)
+    a, k = args[:2]
+    if kw.get("method") == "auto" and guards.finite(a, k) is not None:
+        kw["method"] = "direct"
+    try:
+        return getattr(_scipy(), op)(*args, **kw)
+    except (RuntimeError, IndexError) as e:
+        raise TypeError(f"{op} does not support inputs of dtypes {a.dtype} and {k.dtype}"
+                        f" ({e})") from e
+    except OverflowError as e:
+        raise ValueError(f"{op}: values out of range for dtypes {a.dtype} and {k.dtype}"
+                         f" ({e})") from e
+
+
+# ------------------------------------------------------------------- plans
+class Bound:
+    """A call decided once and bound to its fixed operand (``jitconv.Plan``).
+
+    The candidate is chosen when the plan is made (its guards evaluated on the
+    example input) and reused for every call: like a forced candidate, later
+    inputs do not change it. What depends on the fixed operand only (the FFT
+    kernel's spectrum) is computed once.
+    """
+
+    def __init__(self, call, varying):
+        if not isinstance(call, Call):
+            raise ValueError("nothing to plan: this call is answered without a kernel "
+                             "(0-d, empty, broadcast-only or a SciPy-fallback dtype)")
+        self.call = call
+        # fftconvolve/oaconvolve swap the operands in 'valid' mode when in2 is larger
+        self.swapped = call.operands[0] is not varying
+        self.decision, _ = decide(call)
+        self.candidate = self.decision.candidate
+        p = call.problem
+        self._fn = None
+        if not self.swapped:
+            self._fn = self.candidate.bind(p, call.operands[1])
+
+    def __call__(self, x, out=None):
+        call = self.call
+        f = call.finish
+        direct_out = (out is not None and isinstance(f, FreqFinish) and out.flags.c_contiguous
+                      and getattr(self._fn, "writes_out", False))
+        if direct_out:
+            self._fn(x, out=out)
+            return out
+        if self._fn is not None:
+            raw = self._fn(x)
+        else:
+            raw = _planner.PLANNER.run(call.problem, (call.operands[0], x), self.decision)
+        res = finish(call, self.candidate, raw)
+        if out is None:
+            return res
+        np.copyto(out, res)
+        return out
+
+
+def finish_shape(call):
+    """Shape of the result of ``call`` (a signal call)."""
+    if isinstance(call.finish, FreqFinish):
+        return call.finish.shape
+    p = call.problem
+    return out_shape(p.shape1, p.shape2, p.axes, p.wins)
+
+
+# ----------------------------------------------------------------- explain
+class _Row(dict):
+    """One candidate of an explanation: ``row.id`` or ``row['id']``."""
+    __getattr__ = dict.__getitem__
+
+
+class Explanation:
+    """What jitconv runs for one call, and why (``jitconv.explain``).
+
+    Attributes
+    ----------
+    chosen : str or None
+        The candidate id (None when the call needs no kernel).
+    family : str or None
+        Its family: 'direct', 'separable', 'fft', 'gemm', 'winograd'.
+    source : str
+        Where the choice came from now: 'memory' (this process decided it
+        before), 'disk' (the wisdom file), 'measured' (timed just now),
+        'estimate' (the cost model), 'guard' (a semantic guard restricted the
+        family), 'forced' (``jitconv.force``), 'trivial' (no kernel).
+    decided_by : str or None
+        How the decision was originally made: 'measured', 'estimate', 'disk',
+        'forced', 'recovered' (a candidate failed and was replaced).
+    reason : str or None
+        The guard or the ``method=`` that restricted the family.
+    candidates : list
+        One row per candidate of the problem: ``id``, ``family``, ``estimate``
+        (seconds), ``measured`` (seconds; None when not timed, inf when it
+        failed), ``chosen`` (bool). Rows allow ``row.id`` and ``row['id']``.
+    key : tuple or None
+        The planner key.
+
+    ``e['chosen']`` etc. also work, as in earlier versions.
+    """
+
+    _FIELDS = ("chosen", "family", "source", "decided_by", "reason", "candidates", "key")
+
+    def __init__(self, chosen, family, source, decided_by, reason, candidates, key, what=""):
+        self.chosen, self.family, self.source = chosen, family, source
+        self.decided_by, self.reason, self.candidates, self.key = (decided_by, reason,
+                                                                   candidates, key)
+        self.what = what
+
+    def __getitem__(self, name):
+        if name not in self._FIELDS:
+            raise KeyError(name)
+        return getattr(self, name)
+
+    def get(self, name, default=None):
+        return getattr(self, name) if name in self._FIELDS else default
+
+    def keys(self):
+        return list(self._FIELDS)
+
+    def __contains__(self, name):
+        return name in self._FIELDS
+
+    def to_dict(self):
+        return {f: getattr(self, f) for f in self._FIELDS}
+
+    def __repr__(self):
+        def sec(t):
+            if t is None:
+                return "-"
+            if math.isinf(t):
+                return "failed"
+            return f"{t * 1e3:.3g} ms"
+        head = f"jitconv.explain: {self.what}".rstrip()
+        if self.chosen is None:
+            return f"{head}\n  {self.reason} (source: {self.source})"
+        by = f"; {self.reason}" if self.reason else ""
+        lines = [head, f"  chosen: {self.chosen} (source: {self.source}; decided by: "
+                 f"{self.decided_by}{by})"]
+        rows = [("candidate", "family", "estimate", "measured", "")]
+        rows += [(r.id, r.family, sec(r.estimate), sec(r.measured), "<- chosen" if r.chosen else "")
+                 for r in self.candidates]
+        widths = [max(len(r[i]) for r in rows) for i in range(4)]
+        for r in rows:
+            lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[4])
+        return "\n".join(line.rstrip() for line in lines)
+
+
+def _describe(p):
+    if p.kind == "signal":
+        return (f"{p.op} {p.dtype1}{list(p.shape1)} * {p.dtype2}{list(p.shape2)} "
+                f"axes={list(p.axes)} windows={[list(w) for w in p.wins]}")
+    if p.kind == "boundary":
+        return (f"{p.op} {p.dtype1}{list(p.shape1)} * {p.dtype2}{list(p.shape2)} "
+                f"mode={p.mode} boundary={p.boundary}")
+    return f"nn {p.op} x{list(p.xshape)} w{list(p.wshape)} {p.dtype} groups={p.groups}"
+
+
+def explain_call(call):
+    """The ``Explanation`` of a validated call (plans it if it is new; computes nothing)."""
+    if not isinstance(call, Call):
+        return Explanation(None, None, "trivial", None,
+                           "answered without a kernel (0-d, empty, broadcast-only or SciPy "
+                           "fallback)", [], None)
+    requested = call.problem.family
+    d, hit = decide(call)
+    p = call.problem
+    source = "memory" if hit and d.source != "forced" else d.source
+    reason = None
+    if call.guard is not None:
+        source, reason = "guard", call.guard
+    elif requested not in ("auto", "oa") and source != "forced" and p.kind == "signal" \
+            and p.op in ("convolve", "correlate"):
+        reason = f"method={requested!r}"
+    pl = _planner.PLANNER
+    rows = []
+    for c in pl.registry.supporting(p):
+        est = d.estimates.get(c.id)
+        rows.append(_Row(id=c.id, family=c.family,
+                         estimate=est if est is not None else pl.estimate(c, p),
+                         measured=d.timings.get(c.id), chosen=c.id == d.chosen))
+    return Explanation(d.chosen, d.candidate.family, source, d.source, reason, rows, p.key(),
+                       _describe(p))
+
+
+_dry = threading.local()
+
+
+class _Explained(Exception):
+    """Carries an explanation out of a face function run dry."""
+
+    def __init__(self, explanation):
+        super().__init__("explained")
+        self.explanation = explanation
+
+
+def explain_function(fn, args, kwargs):
+    """Run face function ``fn`` dry: validation and planning, no computation."""
+    prev = getattr(_dry, "on", False)
+    _dry.on = True
+    try:
+        fn(*args, **kwargs)
+    except _Explained as e:
+        return e.explanation
+    finally:
+        _dry.on = prev
+    raise ValueError(f"{getattr(fn, '__name__', fn)!r} is not a jitconv function "
+                     "that computes a convolution")
+
+
+# ------------------------------------------------------- choose_conv_method
+def _timeit_fast(fn, repeat=3):
+    """SciPy's timing rule: batches of >= 0.5 ms, then best of ``repeat``."""
+    timer = timeit.Timer(fn)
+    number, x = 1, 0.0
+    for p in range(10):
+        number = 10 ** p
+        x = timer.timeit(number)
+        if x >= 5e-3 / 10:
+            break
+    if x > 1:
+        return x / number
+    number *= 10
+    return min(timer.repeat(repeat, number)) / number
+
+
+def choose_conv_method(in1, in2, mode, measure, convolve, signal_call):
+    """``scipy.signal.choose_conv_method`` from the planner (see ``signal``).
+
+    ``convolve``: the public convolve (for SciPy's behaviour on what jitconv
+    does not plan); ``signal_call``: the validator of convolve calls.
+    """
+    a = np.asarray(in1)
+    k = np.asarray(in2)
+    plannable = (a.ndim == k.ndim and a.ndim > 0 and a.size and k.size
+                 and native(a.dtype) and native(k.dtype))
+    if measure:
+        if not plannable:  # SciPy's behaviour, errors included
+            times = {m: _timeit_fast(lambda: convolve(a, k, mode=mode, method=m))
+                     for m in ("fft", "direct")}
+            return ("fft" if times["fft"] < times["direct"] else "direct"), times
+        call = signal_call("convolve", a, k, mode, "auto", None, None)
+        unguarded = call.problem
+        decide_guards_only(call)
+        guard = call.guard
+        # a guarded problem: time the unguarded one, answer 'direct'
+        p = unguarded if guard is not None else call.problem
+        d = _planner.PLANNER.measure_all(p)
+        times = {}
+        for cid, t in d.timings.items():
+            fam = "fft" if _planner.PLANNER.registry.get(cid).family == "fft" else "direct"
+            times[fam] = min(times.get(fam, math.inf), t)
+        chosen = "direct" if guard is not None else (
+            "fft" if d.candidate.family == "fft" else "direct")
+        return chosen, times
+    mode_auto(mode)
+    if not plannable:
+        if a.ndim == k.ndim and a.size and k.size and a.ndim:
+            if guards.finite(a, k) is not None:
+                return "direct"   # the NaN/inf guard (SciPy's model overflows on inf)
+            return _scipy().choose_conv_method(a, k, mode=mode)
+        return "direct"
+    call = signal_call("convolve", a, k, mode, "auto", None, None)
+    decide_guards_only(call)
+    if call.guard is not None:
+        return "direct"
+    d = _planner.PLANNER.peek(call.problem)
+    return "fft" if d.candidate.family == "fft" else "direct"
+
+
+def decide_guards_only(call):
+    """Apply every guard of a signal call (the non-finite one included) without planning."""
+    p = call.problem
+    a, k = call.operands
+    g = guards.eager(a, k) or guards.finite(a, k)
+    if g is not None:
+        call.guard, call.pending = g, False
+        call.problem = p.restricted("direct")
+    elif separable.worth_testing(a, k) and separable.factors(k, p.axes, np.dtype(p.rt)) is not None:
+        call.problem = replace(p, separable=True)
+    call.pending = False

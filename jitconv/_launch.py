@@ -1,0 +1,151 @@
+"""Running numba kernels safely: the process thread budget, parallel launch,
+fork hooks and recovery from a corrupt on-disk numba cache.
+
+Every kernel call of jitconv goes through ``call`` (serial kernels) or
+``launch`` (a parallel kernel and its serial twin). Three hazards are handled
+here and nowhere else:
+
+- **oversubscription and workqueue aborts**: parallel regions reserve threads
+  from one process-wide budget (``THREADS``); with fewer than two free the
+  serial twin runs, so Python threads calling jitconv at once never run more
+  kernel threads than CPUs, and under numba's ``workqueue`` layer (which
+  aborts the process on concurrent parallel launches) one parallel region at
+  most runs at a time;
+- **fork after GNU OpenMP**: a child forked after the parent ran a parallel
+  region under ``omp`` would abort on its first parallel launch; the fork hook
+  sets ``FORKED_AFTER_OMP`` and such a child runs the serial twins;
+- **a corrupt numba cache** (a killed writer, a full disk): ``call`` flushes
+  the cache indexes of every kernel, warns and compiles afresh, once.
+"""
+import os
+import threading
+import warnings
+
+import numba
+
+from . import _config, _trace
+from .kernels._options import KERNELS
+
+#: Set in a child forked after the parent ran a parallel kernel under GNU
+#: OpenMP: its first parallel launch would abort the child, so run serially.
+FORKED_AFTER_OMP = False
+
+
+def readonly(a):
+    """A read-only view: a kernel sees one numba type whether or not the
+    caller's array was writeable (numba specialises on the flag)."""
+    v = a.view()
+    v.flags.writeable = False
+    return v
+
+
+class Threads:
+    """Kernel threads in use by parallel regions of this process.
+
+    Each parallel call reserves its threads; when fewer than two are free it
+    runs the serial kernel instead (see the module docstring).
+    """
+
+    def __init__(self, total):
+        self.free = total
+        self.active = 0
+        self.lock = threading.Lock()
+        self.layer = None  # numba's threading layer, known after the first launch
+        self.first = threading.Lock()
+
+    def take(self, n):
+        with self.lock:
+            if self.layer == "workqueue" and self.active:
+                return 0
+            k = min(n, self.free)
+            if k < 2:
+                return 0
+            self.free -= k
+            self.active += 1
+            return k
+
+    def give(self, k):
+        with self.lock:
+            self.free += k
+            self.active -= 1
+
+
+THREADS = Threads(_config.CPUS)
+
+
+def parallel_ok(workers):
+    """Whether a parallel kernel may run at all with ``workers`` threads."""
+    return workers > 1 and not FORKED_AFTER_OMP
+
+
+def launch(par, ser, args, workers, parallel=True, trace=None):
+    """Run kernel ``par`` on up to ``workers`` threads, or its serial twin ``ser``.
+
+    Threads come from the process-wide budget (``THREADS``); with fewer than
+    two free, after a fork of an OpenMP parent, or when ``parallel`` is false,
+    the serial twin runs. ``trace``: path name recorded as ``trace-serial`` /
+    ``trace-parallel``.
+    """
+    k = 0
+    if parallel and parallel_ok(workers):
+        k = THREADS.take(min(workers, numba.config.NUMBA_NUM_THREADS))
+    if k < 2:
+        if trace:
+            _trace.record(trace + "-serial")
+        call(ser, *args)
+        return
+    if trace:
+        _trace.record(trace + "-parallel")
+    prev = numba.get_num_threads()
+    try:
+        numba.set_num_threads(k)
+        if THREADS.layer is None:
+            with THREADS.first:  # the layer starts once; learn which it is
+                call(par, *args)
+                THREADS.layer = numba.threading_layer()
+        else:
+            call(par, *args)
+    finally:
+        numba.set_num_threads(prev)
+        THREADS.give(k)
+
+
+def call(fn, *args):
+    """Call a kernel; recover once from a corrupt on-disk numba cache.
+
+    A truncated ``.nbc`` or garbage ``.nbi`` (a killed writer, a full disk)
+    makes numba raise while loading (numba#10434): usually ``UnpicklingError``,
+    but random bytes can unpickle into other errors. Inputs are validated
+    before any kernel runs, so a kernel call has no other expected failure:
+    drop the cache indexes, warn, compile afresh, retry once.
+    """
+    try:
+        return fn(*args)
+    except Exception as exc:  # noqa: BLE001 - see above; a second failure propagates
+        caches = [d._cache for d in KERNELS if type(getattr(d, "_cache", None)).__name__
+                  not in ("NoneType", "NullCache")]
+        if not caches:
+            raise
+        for cache in caches:
+            try:
+                cache.flush()
+            except OSError:
+                pass
+        warnings.warn(f"jitconv: the numba cache was unreadable ({type(exc).__name__}: {exc}); "
+                      "it was cleared and the kernels are compiled again", RuntimeWarning,
+                      stacklevel=4)
+        return fn(*args)
+
+
+def _after_fork_in_child():
+    global FORKED_AFTER_OMP
+    try:
+        layer = numba.threading_layer()
+    except ValueError:  # no parallel kernel ran in the parent: nothing to fear
+        return
+    if layer == "omp":
+        FORKED_AFTER_OMP = True
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

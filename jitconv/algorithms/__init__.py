@@ -1,0 +1,30 @@
+"""The one registry of candidate algorithms, for every kind of problem.
+
+The protocol is in ``base``; the cost model in ``cost``; the semantic guards
+in ``guards``. Each other module holds one algorithm (its driver and its
+candidates). A new algorithm is one module here plus one line in
+``REGISTRY``; the order of ``REGISTRY`` breaks ties of the cost model.
+"""
+from .base import FAMILIES, Candidate, Reduction, Registry
+from .boundary import BoundaryDirect
+from .direct import DirectParallel, DirectSerial
+from .fft import FFT
+from .nn_direct import Direct as NNDirect
+from .nn_fft import FFTConv as NNFFT
+from .nn_gemm import Gemm as NNGemm, Grid as NNGrid
+from .nn_grad import AsConv as NNAsConv, Col2im as NNCol2im, WeightGemm as NNWeightGemm
+from .nn_winograd import Winograd as NNWinograd
+from .overlap import OverlapAdd
+from .separable import Separable
+
+REGISTRY = Registry([
+    # signal: windows of the zero-padded convolution
+    DirectSerial(), DirectParallel(), Separable(), FFT(), OverlapAdd(),
+    # boundary: convolve2d / correlate2d
+    BoundaryDirect(),
+    # CNN ops
+    NNGemm(), NNGrid(), NNDirect(), NNWinograd(), NNFFT(),
+    NNCol2im(), NNAsConv(), NNWeightGemm(),
+])
+
+__all__ = ["REGISTRY", "FAMILIES", "Candidate", "Reduction", "Registry"]
