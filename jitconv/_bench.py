@@ -1,12 +1,14 @@
 """``python -m jitconv bench``: jitconv against its peers on W1-W14.
 
+The workloads are ``jitconv._workloads``' (shared with ``perf/run.py``).
 Every workload is timed side by side in one run (median of repeats, after
 one warm-up call that also compiles and plans), every output is checked
-against a reference, and the result is a markdown table plus optional JSON
-(with an environment fingerprint) and a PNG plot. Peers: SciPy (and NumPy)
-for the signal workloads; for the CNN layers W10-W12, PyTorch when it is
-installed (``torch.set_num_threads(2)``) and NumPy im2col + matmul. The full
-peer set (pyFFTW-backed SciPy, OpenCV, scipy.ndimage) lives in ``perf/``.
+against the workload's float64 (or exact) reference, and the result is a
+markdown table plus optional JSON (with an environment fingerprint) and a
+PNG plot. Peers: SciPy (and NumPy) for the signal workloads; for the CNN
+layers W10-W12, PyTorch when it is installed (``torch.set_num_threads(2)``)
+and NumPy im2col + matmul. The full peer set (pyFFTW-backed SciPy, OpenCV,
+scipy.ndimage) lives in ``perf/``.
 """
 import argparse
 import json
@@ -17,53 +19,6 @@ import sys
 import time
 
 import numpy as np
-
-
-def _workloads(quick):
-    """(id, description, op, in1, in2, kwargs) for the signal workloads of BENCHMARKS.md."""
-    r = np.random.default_rng(0)
-    s = 4 if quick else 1  # --quick shrinks the big sizes
-    f32 = np.float32
-    g = np.exp(-0.5 * (np.arange(-15, 16) / 5.0) ** 2)
-    W = [
-        ("W1", "1-D 1e6 * 31 full", "convolve", r.standard_normal(1_000_000 // s),
-         r.standard_normal(31), dict(mode="full")),
-        ("W2", "1-D 1e6 * 4097 same", "convolve", r.standard_normal(1_000_000 // s),
-         r.standard_normal(4097), dict(mode="same")),
-        ("W3", "1-D 2^20 * 2^20 full", "convolve", r.standard_normal(2**20 // s),
-         r.standard_normal(2**20 // s), dict(mode="full")),
-        ("W4", "f32 (256,16384) * (1,129) axis -1 same", "fftconvolve",
-         r.standard_normal((256 // s, 16384)).astype(f32),
-         r.standard_normal((1, 129)).astype(f32), dict(mode="same", axes=-1)),
-        ("W5", "f32 2048^2 * 5x5 same", "convolve",
-         r.standard_normal((2048 // s, 2048)).astype(f32),
-         r.standard_normal((5, 5)).astype(f32), dict(mode="same")),
-        ("W6", "f32 2048^2 * 31x31 gaussian same", "convolve",
-         r.standard_normal((2048 // s, 2048)).astype(f32),
-         np.outer(g, g).astype(f32), dict(mode="same")),
-        ("W7", "1024^2 * 129x129 same", "convolve", r.standard_normal((1024 // s, 1024)),
-         r.standard_normal((129, 129)), dict(mode="same")),
-        ("W8", "f32 128^3 * 7^3 same", "convolve",
-         r.standard_normal((128 // s, 128, 128)).astype(f32),
-         r.standard_normal((7, 7, 7)).astype(f32), dict(mode="same")),
-        ("W9", "c128 2^18 * 2^12 full", "convolve",
-         r.standard_normal(2**18 // s) + 1j * r.standard_normal(2**18 // s),
-         r.standard_normal(2**12) + 1j * r.standard_normal(2**12), dict(mode="full")),
-        ("W13", "correlate 1024^2 with 64x64 valid", "correlate",
-         r.standard_normal((1024 // s, 1024)), r.standard_normal((64, 64)), dict(mode="valid")),
-        ("W14", "int64 1e5 * 1e3 full", "convolve",
-         r.integers(-1000, 1001, 100_000 // s), r.integers(-1000, 1001, 1000), dict(mode="full")),
-        ("W10", "CNN f32 x(32,64,56,56) w(64,64,3,3) pad 1", "conv2d",
-         r.standard_normal((32 // s, 64, 56, 56)).astype(f32),
-         (r.standard_normal((64, 64, 3, 3)) / 24).astype(f32), dict(padding=1)),
-        ("W11", "CNN f32 x(8,3,224,224) w(64,3,7,7) stride 2 pad 3", "conv2d",
-         r.standard_normal((8 // s, 3, 224, 224)).astype(f32),
-         (r.standard_normal((64, 3, 7, 7)) / 12).astype(f32), dict(stride=2, padding=3)),
-        ("W12", "CNN-1D f32 x(16,32,16000) w(32,32,9) pad 4", "conv1d",
-         r.standard_normal((16 // s, 32, 16000)).astype(f32),
-         (r.standard_normal((32, 32, 9)) / 17).astype(f32), dict(padding=4)),
-    ]
-    return W
 
 
 def _im2col_matmul(x, w, stride=1, padding=0):
@@ -87,9 +42,13 @@ def _time(fn, repeats):
     return statistics.median(ts)
 
 
-def _peers(op, a, b, kw):
+def _peers(w):
+    """``{name: zero-argument callable}`` of the peers of workload ``w``."""
     peers = {}
-    if op in ("conv1d", "conv2d"):
+    a, b = w.a, w.b
+    if w.is_cnn:
+        kw = dict(stride=w.stride, padding=w.padding)
+        op = "conv1d" if a.ndim == 3 else "conv2d"
         try:
             import torch
             torch.set_num_threads(2)
@@ -101,26 +60,26 @@ def _peers(op, a, b, kw):
         peers["numpy im2col+matmul"] = lambda: _im2col_matmul(a, b, **kw)
         return peers
     import scipy.signal as ss
-    if op == "fftconvolve":
-        peers["scipy.fftconvolve"] = lambda: ss.fftconvolve(a, b, **kw)
-        peers["scipy.oaconvolve"] = lambda: ss.oaconvolve(a, b, **kw)
+    mode, axes = w.mode, w.axes
+    if axes is not None:
+        peers["scipy.fftconvolve"] = lambda: ss.fftconvolve(a, b, mode, axes=axes)
+        peers["scipy.oaconvolve"] = lambda: ss.oaconvolve(a, b, mode, axes=axes)
         return peers
-    fn = getattr(ss, op)
-    peers[f"scipy.{op}(auto)"] = lambda: fn(a, b, **kw)
-    if a.ndim == 1 and kw["mode"] in ("full", "valid") and op == "convolve":
-        peers["numpy.convolve"] = lambda: np.convolve(a, b, kw["mode"])
-    if a.dtype.kind != "i":
-        peers["scipy.fftconvolve"] = lambda: (ss.fftconvolve(a, b[(slice(None, None, -1),) * b.ndim].conj(), **kw)
-                                              if op == "correlate" else ss.fftconvolve(a, b, **kw))
+    fn = getattr(ss, w.op)
+    peers[f"scipy.{w.op}(auto)"] = lambda: fn(a, b, mode)
+    if a.ndim == 1 and mode in ("full", "valid") and w.op == "convolve":
+        peers["numpy.convolve"] = lambda: np.convolve(a, b, mode)
+    if not w.exact:
+        k = b[(slice(None, None, -1),) * b.ndim].conj() if w.op == "correlate" else b
+        peers["scipy.fftconvolve"] = lambda: ss.fftconvolve(a, k, mode)
     return peers
 
 
 def fingerprint():
     import numba
     import scipy
-    import jitconv
-    from jitconv import _fftw, _store
-    return {"jitconv": jitconv.__version__, "numpy": np.__version__, "scipy": scipy.__version__,
+    from . import _config, _fftw, _store
+    return {"jitconv": _config.VERSION, "numpy": np.__version__, "scipy": scipy.__version__,
             "numba": numba.__version__, "pyfftw": _fftw.pyfftw_version(),
             "python": platform.python_version(), "cpu": _store._cpu()[0],
             "cpus": len(os.sched_getaffinity(0)), "time": time.strftime("%Y-%m-%d %H:%M:%S")}
@@ -156,47 +115,28 @@ class _Progress:
             self.stream.flush()
 
 
-def _reference(op, a, b, kw):
-    """float64 (or exact integer) reference of a workload."""
-    if op in ("conv1d", "conv2d"):
-        return _im2col_matmul(a.astype(np.float64), b.astype(np.float64), **kw)
-    import scipy.signal as ss
-    if a.dtype.kind in "iu":
-        return ss.convolve(a, b, method="direct", **kw)
-    a64 = a.astype(np.complex128 if a.dtype.kind == "c" else np.float64)
-    b64 = b.astype(np.complex128 if b.dtype.kind == "c" else np.float64)
-    if op == "correlate":
-        b64 = b64[(slice(None, None, -1),) * b64.ndim].conj()
-    return ss.fftconvolve(a64, b64, **kw)
-
-
 def run(quick=False, only=None, repeats=None, out=sys.stdout):
-    import jitconv
-    from jitconv import nn
+    from . import _workloads
     repeats = repeats or (3 if quick else 7)
     rows = []
-    work = [w for w in _workloads(quick) if not only or w[0] in only]
-    bar = _Progress(sum(1 + len(_peers(w[2], w[3], w[4], w[5])) for w in work))
-    for wid, desc, op, a, b, kw in work:
-        bar.show(f"{wid}: jitconv")
-        ours = getattr(nn, op) if op in ("conv1d", "conv2d") else getattr(jitconv, op)
-        res = ours(a, b, **kw)
-        peers = _peers(op, a, b, kw)
-        ref = _reference(op, a, b, kw)
-        scale = max(float(np.max(np.abs(ref))), 1e-300)
-        err = float(np.max(np.abs(res - ref)) / scale)
-        tol = 1e-4 if res.dtype in (np.float32, np.complex64) else 1e-9
-        ok = bool(np.array_equal(res, ref)) if res.dtype.kind in "iu" else err <= tol
-        t_ours = _time(lambda: ours(a, b, **kw), repeats)
-        bar.step(f"{wid}: jitconv {t_ours * 1e3:.1f} ms")
+    work = [_workloads.make(wid, quick) for wid in _workloads.IDS if not only or wid in only]
+    bar = _Progress(sum(1 + len(_peers(w)) for w in work))
+    for w in work:
+        bar.show(f"{w.id}: jitconv")
+        ours = w.jitconv()
+        res = ours()
+        peers = _peers(w)
+        ok, err, _ = _workloads.verify(res, w.reference(), w.tol)
+        t_ours = _time(ours, repeats)
+        bar.step(f"{w.id}: jitconv {t_ours * 1e3:.1f} ms")
         t_peers = {}
         for name, fn in peers.items():
             t_peers[name] = _time(fn, repeats)
-            bar.step(f"{wid}: {name} {t_peers[name] * 1e3:.1f} ms")
+            bar.step(f"{w.id}: {name} {t_peers[name] * 1e3:.1f} ms")
         best = min(t_peers, key=t_peers.get)
-        auto = t_peers.get(f"scipy.{op}(auto)")
-        rows.append(dict(id=wid, problem=desc, jitconv_s=t_ours, peers_s=t_peers, best_peer=best,
-                         ratio_to_best=t_ours / t_peers[best],
+        auto = t_peers.get(f"scipy.{w.op}(auto)")
+        rows.append(dict(id=w.id, problem=w.desc, jitconv_s=t_ours, peers_s=t_peers,
+                         best_peer=best, ratio_to_best=t_ours / t_peers[best],
                          speedup_vs_scipy_auto=None if auto is None else auto / t_ours,
                          verified=ok, rel_err=err))
     bar.close()
