@@ -1,0 +1,130 @@
+"""The import graph of jitconv/: every module in a declared layer, imports only
+downwards or within a layer, and no circles (function-level imports count).
+
+A new module must be placed in ``LAYERS`` below; the layers are the ones the
+README's "Layout" section describes.
+"""
+import ast
+import os
+
+import jitconv
+
+ROOT = os.path.dirname(os.path.abspath(jitconv.__file__))
+
+#: bottom to top; a module may import modules of its own layer or below
+LAYERS = [
+    # facts: settings, shapes, dtypes, the trace, njit options
+    {"_config", "_trace", "_shapes", "_dtypes", "kernels", "kernels._options"},
+    # code that runs: numba kernels, their launcher, FFTW
+    {"kernels.direct", "kernels.nn", "_launch", "_fftw"},
+    # descriptions and stored knowledge
+    {"_problem", "_store"},
+    # the candidate protocol, the cost model, the guards
+    {"algorithms.base", "algorithms.cost", "algorithms.guards"},
+    # one module per algorithm
+    {"algorithms.direct", "algorithms.separable", "algorithms.fft", "algorithms.overlap",
+     "algorithms.boundary", "algorithms.nn_im2col", "algorithms.nn_gemm",
+     "algorithms.nn_direct", "algorithms.nn_winograd", "algorithms.nn_fft",
+     "algorithms.nn_grad"},
+    # the one registry
+    {"algorithms"},
+    # the planner; the checks of every face
+    {"_planner", "_validate", "_validate.signal", "_validate.nn"},
+    # decide -> run -> finish
+    {"_engine"},
+    # faces and the public planner API
+    {"signal", "nn", "planner"},
+    # the package, the command line and the benchmark (which call the faces)
+    {"", "__main__", "_bench", "_workloads"},
+]
+
+
+def _modules():
+    out = {}
+    for d, _, files in os.walk(ROOT):
+        for f in files:
+            if f.endswith(".py"):
+                rel = os.path.relpath(os.path.join(d, f), ROOT)[:-3].replace(os.sep, ".")
+                out[rel[:-len("__init__")].rstrip(".") if rel.endswith("__init__") else rel] = \
+                    os.path.join(d, f)
+    return out
+
+
+def _imports(name, path, mods):
+    """Modules of jitconv imported by module ``name`` (anywhere in its body)."""
+    pkg = name.split(".") if path.endswith("__init__.py") else name.split(".")[:-1]
+    pkg = [p for p in pkg if p]
+    found = set()
+    for node in ast.walk(ast.parse(open(path, encoding="utf-8").read())):
+        targets = []
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = pkg[:len(pkg) - (node.level - 1)]
+            mod = ".".join(base + ([node.module] if node.module else []))
+            # "from .x import y" imports x (and y if it is a module); "from . import y" only y
+            targets = ([mod] if node.module else []) + [f"{mod}.{a.name}".lstrip(".")
+                                                         for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("jitconv"):
+            mod = node.module[len("jitconv"):].lstrip(".")
+            targets = [mod] + [f"{mod}.{a.name}".lstrip(".") for a in node.names]
+        elif isinstance(node, ast.Import):
+            targets = [a.name[len("jitconv"):].lstrip(".") for a in node.names
+                       if a.name == "jitconv" or a.name.startswith("jitconv.")]
+        for t in targets:
+            while t not in mods and "." in t:
+                t = t.rpartition(".")[0]
+            if t in mods and t != name:
+                found.add(t)
+    return found
+
+
+def _graph():
+    mods = _modules()
+    return mods, {m: _imports(m, p, mods) for m, p in mods.items()}
+
+
+def test_every_module_has_a_layer():
+    mods, _ = _graph()
+    declared = set().union(*LAYERS)
+    assert set(mods) - declared == set(), "place these modules in LAYERS"
+    assert declared - set(mods) == set(), "these modules of LAYERS no longer exist"
+
+
+def test_no_upward_imports():
+    _, graph = _graph()
+    layer = {m: i for i, ms in enumerate(LAYERS) for m in ms}
+    up = [(m, t) for m, ts in graph.items() for t in ts if layer[t] > layer[m]]
+    assert up == []
+
+
+def test_no_import_circles():
+    _, graph = _graph()
+    state, stack, circles = {}, [], []
+
+    def visit(m):
+        state[m] = "open"
+        stack.append(m)
+        for t in sorted(graph[m]):
+            if state.get(t) == "open":
+                circles.append(stack[stack.index(t):] + [t])
+            elif t not in state:
+                visit(t)
+        stack.pop()
+        state[m] = "done"
+    for m in sorted(graph):
+        if m not in state:
+            visit(m)
+    assert circles == []
+
+
+def test_only_the_fftw_module_imports_pyfftw():
+    mods = _modules()
+    users = [m for m, p in mods.items() if "import pyfftw" in open(p, encoding="utf-8").read()]
+    assert users == ["_fftw"]
+
+
+def test_no_fastmath_true_anywhere():
+    """fast-math with nnan/ninf deletes the NaN/inf checks the direct sums rely on."""
+    mods = _modules()
+    bad = [m for m, p in mods.items() if "fastmath=True" in
+           open(p, encoding="utf-8").read().replace(" ", "")]
+    assert bad == []
