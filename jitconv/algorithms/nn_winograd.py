@@ -58,10 +58,14 @@ class Winograd(Candidate):
     id = "nn-winograd"
     kind = "nn-conv"
     family = "winograd"
+    uses_blas = True
 
     def supports(self, p):
         g = p.geo
-        return g.kernel == (1, 3, 3) and g.stride == (1, 1, 1) and g.dilation == (1, 1, 1)
+        # 2-d layers only: the transforms read one depth slice (x[:, :, 0]); a
+        # 1x3x3 kernel of a 3-d layer has depth > 1 and is not this problem
+        return (g.kernel == (1, 3, 3) and g.stride == (1, 1, 1) and g.dilation == (1, 1, 1)
+                and p.xshape[2] == 1 and g.out[0] == 1)
 
     def estimate(self, p):
         item = cost.itemsize(p)
