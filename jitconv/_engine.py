@@ -35,7 +35,8 @@ from .algorithms import FAMILIES, guards, separable
 _NAN_WARNING = ("Use of fft convolution on input with NAN or inf results in NAN"
                 " or inf output. Consider using method='direct' instead.")
 
-#: families whose results are the direct sum's (no rounding, no NaN warning)
+#: the families ``method='direct'`` admits: the direct sum (the non-finite
+#: guard is needed outside them)
 _DIRECT = FAMILIES["direct"]
 
 
@@ -63,10 +64,7 @@ def decide(call):
             if g is not None:
                 p = p.restricted("direct")
                 call.guard, call.pending = g, False
-        if (p.family in ("auto", "direct") and separable.worth_testing(a, k)
-                and separable.factors(k, p.axes, np.dtype(p.rt)) is not None):
-            p = replace(p, separable=True)
-        call.problem = p
+        call.problem = p = _flag_separable(p, a, k)
     d, hit = _planner.PLANNER.choose(p)
     if call.pending and d.candidate.family not in _DIRECT:
         call.pending = False
@@ -76,6 +74,16 @@ def decide(call):
             call.problem = p.restricted("direct")
             d, hit = _planner.PLANNER.choose(call.problem)
     return d, hit
+
+
+def _flag_separable(p, a, k):
+    """``p`` marked separable when its family is 'auto' (the only one that runs
+    the separable passes) and the kernel is rank-1 (a data-dependent fact, like
+    the guards)."""
+    if (p.family == "auto" and separable.worth_testing(a, k)
+            and separable.factors(k, p.axes, np.dtype(p.rt)) is not None):
+        return replace(p, separable=True)
+    return p
 
 
 def _user_stacklevel():
@@ -102,7 +110,7 @@ def finish(call, cand, raw):
     """The caller's result from candidate ``cand``'s raw result."""
     f = call.finish
     if isinstance(f, SignalFinish):
-        if cand.family in _DIRECT:
+        if cand.family != "fft":
             return finalize(raw, f.rt)
         if raw.size and not np.isfinite(raw).all():
             warnings.warn(_NAN_WARNING, RuntimeWarning, stacklevel=_user_stacklevel())
@@ -420,8 +428,8 @@ def decide_guards_only(call):
     a, k = call.operands
     g = guards.eager(a, k) or guards.finite(a, k)
     if g is not None:
-        call.guard, call.pending = g, False
+        call.guard = g
         call.problem = p.restricted("direct")
-    elif separable.worth_testing(a, k) and separable.factors(k, p.axes, np.dtype(p.rt)) is not None:
-        call.problem = replace(p, separable=True)
+    else:
+        call.problem = _flag_separable(p, a, k)
     call.pending = False

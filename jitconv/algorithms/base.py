@@ -23,7 +23,8 @@ and implements:
   planning on the candidate's own buffers) happens in the first call, which
   the planner never counts as run time;
 - optionally ``bind(p, fixed)``: a function of the first operand with the
-  second fixed (``jitconv.plan``): precomputes what depends on it only.
+  second fixed (``jitconv.plan``): precomputes what depends on it only;
+- ``uses_blas``: True when it calls BLAS (which then gets ``p.workers`` threads).
 
 A ``Reduction`` solves its problem as another problem (``reduce``), whose
 own candidates the planner chooses and times: its estimate is theirs.
@@ -34,6 +35,9 @@ class Candidate:
     id = None
     kind = "signal"
     family = "direct"
+    #: the candidate calls BLAS: the planner runs it (and times it) with BLAS
+    #: limited to the problem's ``workers``
+    uses_blas = False
 
     def supports(self, p):
         return True
@@ -69,8 +73,9 @@ class Reduction(Candidate):
 
 
 #: which candidate families each family of a problem admits
+#: (``method='direct'`` is the direct sum: never a factorisation, never an FFT)
 FAMILIES = {"auto": ("direct", "separable", "fft", "gemm", "winograd"),
-            "direct": ("direct", "separable"),
+            "direct": ("direct",),
             "fft": ("fft",),
             "oa": ("fft",)}
 
