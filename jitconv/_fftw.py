@@ -1,6 +1,6 @@
 """FFT convolution with FFTW (through pyFFTW). The only module that imports pyfftw.
 
-Rules this module keeps (see RELIABILITY.md):
+Rules this module keeps (the failure modes are in ``docs/reliability.md``):
 - plans are built on scratch buffers owned by the plan, never on caller memory
   (FFTW_MEASURE overwrites its arrays);
 - one FFTW object is used by one thread only: plan caches are per thread;
@@ -15,7 +15,7 @@ import os
 import re
 import sys
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 
 import numpy as np
 
@@ -69,7 +69,14 @@ THREADED_MIN = 1 << 15
 #: FFTW plans. FFTW's worker pool does not survive fork (a threaded execute
 #: in the child waits forever for workers that no longer exist, verified),
 #: so the child plans single-threaded.
-_state = {"forked": False, "threaded": False}
+_state = {"forked": False, "threaded": False, "unsaved": False}
+
+#: FFTW plans made by this process: ``'from_wisdom'`` (FFTW had wisdom for the
+#: transform at the planning effort: nothing measured), ``'planned'`` (FFTW's
+#: planner ran at MEASURE/PATIENT effort within its time limit; it may still
+#: reuse partial wisdom, e.g. a stored time-out; its wisdom is flagged
+#: ``unsaved`` until the planner stores it), ``'estimated'`` (FFTW_ESTIMATE)
+STATS = Counter()
 
 REAL = {False: np.dtype(np.float64), True: np.dtype(np.float32)}
 CPLX = {False: np.dtype(np.complex128), True: np.dtype(np.complex64)}
@@ -119,14 +126,30 @@ def _get_plan(kind, in_shape, out_shape, single, axes, threads, slot):
     out = pyfftw.empty_aligned(out_shape, dtype=odt)
     n = math.prod(in_shape[a] for a in axes)
     flag, limit = _flags(n)
+    fftw = None
     with LOCK:
-        try:
+        if flag != "FFTW_ESTIMATE":
+            # wisdom first: a plan FFTW can make from wisdom costs no measuring
+            try:
+                fftw = pyfftw.FFTW(inp, out, axes=axes, direction=direction,
+                                   flags=(flag, "FFTW_WISDOM_ONLY", "FFTW_DESTROY_INPUT"),
+                                   threads=threads)
+                STATS["from_wisdom"] += 1
+            except RuntimeError:
+                pass
+        if fftw is None and flag != "FFTW_WISDOM_ONLY":
             fftw = pyfftw.FFTW(inp, out, axes=axes, direction=direction,
                                flags=(flag, "FFTW_DESTROY_INPUT"), threads=threads,
                                planning_timelimit=limit)
-        except RuntimeError:  # FFTW_WISDOM_ONLY without wisdom for this transform
+            if flag == "FFTW_ESTIMATE":
+                STATS["estimated"] += 1
+            else:
+                STATS["planned"] += 1
+                _state["unsaved"] = True
+        if fftw is None:  # FFTW_WISDOM_ONLY without wisdom for this transform
             fftw = pyfftw.FFTW(inp, out, axes=axes, direction=direction,
                                flags=("FFTW_ESTIMATE", "FFTW_DESTROY_INPUT"), threads=threads)
+            STATS["estimated"] += 1
     if threads > 1:
         _state["threaded"] = True
     p = _Plan(fftw, inp, out)
@@ -354,9 +377,21 @@ def valid_wisdom(text):
 
 
 def export_wisdom():
-    """FFTW wisdom (double, single, long double) as a tuple of bytes."""
+    """FFTW wisdom (double, single, long double) as a tuple of bytes; the
+    wisdom of measured plans counts as saved from here on."""
     with LOCK:
+        _state["unsaved"] = False
         return tuple(pyfftw.export_wisdom())
+
+
+def unsaved():
+    """True when plans were measured since the wisdom was last exported."""
+    return _state["unsaved"]
+
+
+def mark_saved():
+    """Forget that measured plans' wisdom is unsaved (persistence is off)."""
+    _state["unsaved"] = False
 
 
 def import_wisdom(wisdom):

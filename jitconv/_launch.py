@@ -16,6 +16,10 @@ here and nowhere else:
   sets ``FORKED_AFTER_OMP`` and such a child runs the serial twins;
 - **a corrupt numba cache** (a killed writer, a full disk): ``call`` flushes
   the cache indexes of every kernel, warns and compiles afresh, once.
+
+The one thread knob (``workers=``, ``jitconv.set_workers``) also reaches BLAS:
+``blas_threads`` sets OpenBLAS's (or MKL's) thread count through threadpoolctl
+around every candidate that calls it.
 """
 import os
 import threading
@@ -135,6 +139,49 @@ def call(fn, *args):
                       "it was cleared and the kernels are compiled again", RuntimeWarning,
                       stacklevel=4)
         return fn(*args)
+
+
+_blas = {"libs": None}
+
+
+def _blas_libs():
+    """threadpoolctl controllers of numpy's BLAS (the one ``np.matmul`` calls; a
+    wheel ships it in ``numpy.libs``), else of every BLAS loaded now."""
+    if _blas["libs"] is None:
+        import numpy
+        from threadpoolctl import ThreadpoolController
+        libs = ThreadpoolController().select(user_api="blas").lib_controllers
+        home = os.path.dirname(os.path.dirname(numpy.__file__))
+        mine = [lib for lib in libs if os.path.join(home, "numpy") in lib.filepath]
+        _blas["libs"] = mine or libs
+    return _blas["libs"]
+
+
+class blas_threads:
+    """Context manager: BLAS runs on ``workers`` threads inside the block.
+
+    BLAS's thread count is process-wide: Python threads calling with different
+    ``workers`` at once see each other's setting (the last one wins while both
+    run). Costs ~2 us when the count changes, ~1 us when it does not.
+    """
+
+    def __init__(self, workers):
+        self.workers = workers
+        self.prev = []
+
+    def __enter__(self):
+        self.prev = []
+        for lib in _blas_libs():
+            n = lib.num_threads
+            if n != self.workers:
+                lib.set_num_threads(self.workers)
+                self.prev.append((lib, n))
+        return self
+
+    def __exit__(self, *exc):
+        for lib, n in self.prev:
+            lib.set_num_threads(n)
+        return False
 
 
 def _after_fork_in_child():

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _config, _fftw, _store, _trace
+from . import _config, _fftw, _launch, _store, _trace
 from .algorithms import REGISTRY, Reduction
 
 
@@ -70,6 +70,7 @@ class Planner:
         """``(decision, hit)`` for problem ``p``; plans on a miss."""
         forced = getattr(_forced, "id", None)
         if forced is not None and self.registry.admits(p, forced):
+            self.disk()  # the stored FFTW wisdom, before a forced FFT plans
             return Decision(self.registry.get(forced), "forced"), False
         key = p.key()
         d = self.memory.get(key)
@@ -124,11 +125,16 @@ class Planner:
         """
         d = decision if decision is not None else self.choose(p)[0]
         try:
-            return self.invoke(d.candidate, p, operands)
+            out = self.invoke(d.candidate, p, operands)
         except Exception as exc:  # noqa: BLE001 - a planner mistake must not reach the user
             if d.source == "forced":
                 raise
-            return self._recover(p, operands, d, exc)
+            out = self._recover(p, operands, d, exc)
+        if _fftw.unsaved():
+            # FFTW measured plans outside a timed planning (a key with one
+            # candidate, a forced FFT): store that wisdom for the next process
+            self.save()
+        return out
 
     def _recover(self, p, operands, d, exc):
         first = exc
@@ -159,6 +165,9 @@ class Planner:
         if isinstance(c, Reduction):
             sub = c.reduce(p)
             return self.run(sub, c.operands(p, *operands))
+        if c.uses_blas:
+            with _launch.blas_threads(p.workers):
+                return c.run(p, *operands)
         return c.run(p, *operands)
 
     def estimate(self, c, p):
@@ -181,6 +190,7 @@ class Planner:
         return self._disk
 
     def _plan(self, p, effort, exhaustive=False):
+        self.disk()  # also imports the stored FFTW wisdom, for keys decided without it
         cands = self.registry.supporting(p)
         est = {c.id: self.estimate(c, p) for c in cands}
         order = sorted(cands, key=lambda c: est[c.id])
@@ -272,8 +282,20 @@ class Planner:
         # a failure may be transient (memory, a broken build): never store it
         if _store.path() is None or d.errors:
             return
+        with self.lock:
+            self.disk()[p.keystr()] = d.record()
+            self.save()
+
+    def save(self):
+        """Store this process's decisions and FFTW wisdom, merged with the file's."""
+        if _store.path() is None:
+            _fftw.mark_saved()   # nothing to store it in
+            return
+        with self.lock:
+            self._save()
+
+    def _save(self):
         disk = self.disk()
-        disk[p.keystr()] = d.record()
         current, _ = _store.load()   # merge what other processes stored meanwhile
         if current:
             for k, v in current.items():

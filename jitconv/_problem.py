@@ -95,10 +95,15 @@ class SignalProblem:
         return np.dtype(self.dtype1).kind == "c" or np.dtype(self.dtype2).kind == "c"
 
     def operands(self, rng):
-        """Scratch operands of the problem's shapes and dtypes, for timing."""
-        a = scratch(self.shape1, self.dtype1, rng)
+        """Scratch operands of the problem's shapes, dtypes and layout, for timing.
+
+        A 'strided' key is timed on operands that are both strided (every
+        other element of the last axis): the layout the key describes, at
+        its costliest (the candidates copy what is not contiguous).
+        """
+        a = self._layout(scratch(self.shape1, self.dtype1, rng))
         if not self.separable:
-            return a, scratch(self.shape2, self.dtype2, rng)
+            return a, self._layout(scratch(self.shape2, self.dtype2, rng))
         # a separable key needs a rank-1 scratch kernel, else the separable
         # candidate fails on it and is never picked
         k = np.ones(self.shape2, dtype=self.dtype2)
@@ -106,7 +111,15 @@ class SignalProblem:
             shape = [1] * len(self.shape2)
             shape[ax] = self.shape2[ax]
             k = k * scratch((self.shape2[ax],), self.dtype2, rng).reshape(shape)
-        return a, k.astype(self.dtype2)
+        return a, self._layout(k.astype(self.dtype2))
+
+    def _layout(self, x):
+        if self.layout == "C" or x.ndim == 0:
+            return x
+        wide = np.empty(x.shape[:-1] + (2 * x.shape[-1],), x.dtype)
+        view = wide[..., ::2]
+        view[...] = x
+        return view
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,8 @@ The planner measures each candidate algorithm once per problem key
 in memory and on disk with FFTW's wisdom, like FFTW's planner or cuDNN's
 benchmark mode but for the whole convolution.
 """
+import os
+
 import numpy as np
 
 from . import _config, _engine, _fftw, _planner, _store
@@ -168,6 +170,9 @@ def import_wisdom(path):
     bool
         True if the file was valid and loaded; a bad file gives a warning and False.
     """
+    if not os.path.exists(path):
+        _store._warn_once(("import", path), f"cannot import {path!r}: no such file")
+        return False
     decisions, fftw = _store.load(path)
     if decisions is None:
         return False

@@ -429,12 +429,17 @@ def test_bad_input_raises(kw, exc, msg):
     if torch is not None and exc is ValueError and "bias" not in kw:
         # PyTorch rejects the same input (its exception type is RuntimeError or ValueError)
         t = {k: (torch.from_numpy(v) if isinstance(v, np.ndarray) else v) for k, v in kw.items()}
-        t["input"] = t.pop("x")
+        x = t.pop("x")
         mode = t.pop("padding_mode", "zeros")
         with pytest.raises((RuntimeError, ValueError, TypeError)):
-            if mode != "zeros":
-                raise ValueError("checked by the module")
-            F.conv2d(**t)
+            if mode == "zeros":
+                F.conv2d(x, **t)
+            else:
+                # padding modes belong to the module, torch.nn.Conv2d
+                w = t.pop("weight")
+                layer = torch.nn.Conv2d(x.shape[1], w.shape[0], w.shape[2:], bias=False,
+                                        padding_mode=mode, **t)
+                layer(x)
 
 
 def test_transpose_and_grad_errors():
@@ -565,3 +570,33 @@ print(json.dumps({"ran": ran, "stats": jitconv.planner_stats()}))
     assert runs[0]["stats"]["measured"] > 0
     assert runs[1]["stats"]["measured"] == 0 and runs[1]["stats"]["disk"] >= 1
     assert runs[1]["ran"] == runs[0]["ran"]
+
+
+@pytest.mark.parametrize("cid", ["nn-gemm", "nn-grid", "nn-winograd", "nn-fft"])
+def test_workers_reach_blas(cid, monkeypatch):
+    """The one thread knob also limits BLAS (through threadpoolctl) on every
+    path that calls it, and the previous setting comes back afterwards."""
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():   # numpy's BLAS, the one np.matmul calls
+        return {i["num_threads"] for i in threadpool_info()
+                if i["user_api"] == "blas" and "numpy" in i["filepath"]}
+    seen = []
+    real = np.matmul
+
+    def spy(*a, **k):
+        seen.append(blas_threads())
+        return real(*a, **k)
+    before = blas_threads()
+    monkeypatch.setattr(np, "matmul", spy)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 8, 12, 12)).astype(np.float32)
+    w = rng.standard_normal((8, 8, 3, 3)).astype(np.float32)
+    for workers in (1, 2):
+        seen.clear()
+        with jitconv.force(cid), _trace.paths() as ran:
+            nn.conv2d(x, w, padding=1, workers=workers)
+        assert ran == [cid] and seen, (ran, seen)
+        want = min(workers, jitconv._config.CPUS)
+        assert all(s == {want} for s in seen), (workers, seen)
+    assert blas_threads() == before

@@ -70,6 +70,7 @@ class FFTConv(Candidate):
     id = "nn-fft"
     kind = "nn-conv"
     family = "fft"
+    uses_blas = True
 
     def supports(self, p):
         F = fft_lengths(p.xshape[2:], p.geo)

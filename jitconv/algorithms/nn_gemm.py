@@ -86,6 +86,7 @@ class Gemm(Candidate):
     id = "nn-gemm"
     kind = "nn-conv"
     family = "gemm"
+    uses_blas = True
 
     def estimate(self, p):
         return gemm_estimate(p)
@@ -99,6 +100,7 @@ class Grid(Candidate):
     id = "nn-grid"
     kind = "nn-conv"
     family = "gemm"
+    uses_blas = True
 
     def supports(self, p):
         return p.geo.stride == (1, 1, 1)

@@ -81,6 +81,7 @@ class Col2im(Candidate):
     id = "nn-col2im"
     kind = "nn-input_grad"
     family = "gemm"
+    uses_blas = True
 
     def estimate(self, p):
         return gemm_estimate(p) * 1.2
@@ -113,6 +114,7 @@ class WeightGemm(Candidate):
     id = "nn-wgrad-gemm"
     kind = "nn-weight_grad"
     family = "gemm"
+    uses_blas = True
 
     def estimate(self, p):
         return gemm_estimate(p)
