@@ -37,6 +37,8 @@ def extend_and_correlate(a, b, mode, bnd, fill, convolve, cd, workers):
     else:
         Os = [n - m + 1 for n, m in zip(N, M)]
         lo = [0, 0]
+    if 0 in Os and min(Os) == 0:   # an empty result (SciPy's (0, 0) * (0, 0) 'same')
+        return np.zeros(Os, cd)
     X = [o + m - 1 for o, m in zip(Os, M)]
     if bnd == "fill" or a.size == 0:
         ext = np.full(X, fill if fill is not None else 0, dtype=cd)
