@@ -1,4 +1,4 @@
-"""jitconv against its peers on the workloads W1-W14 of shared/BENCHMARKS.md.
+"""jitconv against its peers on the workloads W1-W14 (perf/README.md describes them).
 
     python perf/run.py [--quick] [--only W5,W6] [--repeats N]
                        [--json PATH] [--md PATH] [--plot PATH]

@@ -20,7 +20,7 @@ FFT_UNIT = {False: 1.3e-9, True: 0.8e-9}
 #: fixed costs of a call (validation, planner lookup, driver), measured:
 #: ~90 us for a tiny direct call, ~100 us for a tiny FFT call
 DIRECT_FIXED = 80e-6
-#: an OpenMP launch costs ~0.1 ms when the other core is busy (README, "Threads")
+#: an OpenMP launch costs ~0.1 ms when the other core is busy (``docs/reliability.md``, row 4)
 PARALLEL_FIXED = 150e-6
 FFT_FIXED = 100e-6
 
