@@ -593,3 +593,55 @@ def test_strided_keys_are_timed_on_strided_operands():
     c = check.signal_call("convolve", np.ascontiguousarray(a), k, "same", "auto", None, 2)
     assert c.problem.layout == "C"
     assert all(o.flags.c_contiguous for o in c.problem.operands(np.random.default_rng(0)))
+
+
+def test_explain_returns_an_object_with_a_table():
+    rng = np.random.default_rng(21)
+    e = jitconv.explain(rng.standard_normal(5000), rng.standard_normal(31), "same")
+    assert isinstance(e, jitconv.Explanation)
+    for name in ("chosen", "source", "decided_by", "candidates", "key", "family", "reason"):
+        assert e[name] is getattr(e, name) or e[name] == getattr(e, name)
+    assert e.chosen in [c.id for c in e.candidates]
+    assert [c.chosen for c in e.candidates].count(True) == 1
+    assert all(c.estimate > 0 for c in e.candidates)
+    text = repr(e)
+    head = [line for line in text.splitlines() if "candidate" in line][0]
+    assert all(w in head for w in ("estimate", "measured"))
+    assert all(c.id in text for c in e.candidates) and "<- chosen" in text
+    assert e.chosen in [line.split()[0] for line in text.splitlines() if "<- chosen" in line]
+
+
+def _explain_then_run(fn, *args, **kw):
+    """explain() computes nothing; the call then runs what it named."""
+    with pytest.MonkeyPatch.context() as mp:
+        def no_run(*a, **k):
+            raise AssertionError("explain computed the result")
+        mp.setattr(_planner.Planner, "run", no_run)
+        e = jitconv.explain(fn, *args, **kw)
+    from jitconv import _trace
+    with _trace.paths() as ran:
+        fn(*args, **kw)
+    return e, ran
+
+
+def test_explain_covers_every_face():
+    from jitconv import nn
+    rng = np.random.default_rng(22)
+    img, k = rng.standard_normal((40, 30)), rng.standard_normal((5, 4))
+    for fn in (jitconv.convolve2d, jitconv.correlate2d):
+        e, ran = _explain_then_run(fn, img, k, "same", "symm")
+        assert e.chosen == "direct-boundary" and ran and ran[0].startswith("direct")
+    x = rng.standard_normal((2, 4, 12, 12)).astype(np.float32)
+    w = rng.standard_normal((6, 4, 3, 3)).astype(np.float32)
+    calls = [(nn.conv2d, (x, w), dict(padding=1)),
+             (nn.conv1d, (x[:, :, 0], w[..., 0]), dict(stride=2)),
+             (nn.conv3d, (x[:, :, None], w[:, :, None]), {}),
+             (nn.conv_transpose2d, (x[:, :4, :6, :6], w.transpose(1, 0, 2, 3)[:4]), dict(stride=2)),
+             (nn.conv2d_input_grad, (np.ones((2, 6, 10, 10), np.float32), w, x.shape), {}),
+             (nn.conv2d_weight_grad, (x, np.ones((2, 6, 10, 10), np.float32), w.shape), {})]
+    for fn, args, kw in calls:
+        e, ran = _explain_then_run(fn, *args, **kw)
+        assert e.key[0].startswith("nn-") and e.chosen in [c.id for c in e.candidates]
+        assert ran[0].startswith(e.chosen), (fn.__name__, e.chosen, ran)  # nn-direct-serial...
+    with pytest.raises(ValueError, match="not a jitconv function"):
+        jitconv.explain(np.sum, x)
