@@ -137,6 +137,22 @@ def scipy_auto(w):
     return _scipy_method(w, "auto")
 
 
+def scipy_auto_all_cpus(w):
+    """scipy.signal.convolve / correlate, method='auto', inside
+    ``scipy.fft.set_workers(<all CPUs>)``: SciPy's FFT path on every core
+    (the second baseline of the speed-ups; its direct path stays single-threaded)."""
+    f = _scipy_method(w, "auto")
+    if f is None:
+        return None
+    import scipy.fft
+    n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+    def call():
+        with scipy.fft.set_workers(n):
+            return f()
+    return _tag(call, f"scipy.signal.{w.op}(auto), set_workers({n})", note=f.note)
+
+
 def scipy_direct(w):
     """scipy.signal.convolve / correlate, method='direct'."""
     return _scipy_method(w, "direct")
@@ -568,6 +584,7 @@ def scipy_cnn_loop(w):
 #: (key, peer function), in the order they are run and listed.
 PEERS = [
     ("scipy_auto", scipy_auto),
+    ("scipy_auto_all_cpus", scipy_auto_all_cpus),
     ("scipy_direct", scipy_direct),
     ("scipy_fft", scipy_fft),
     ("scipy_oaconvolve", scipy_oaconvolve),
