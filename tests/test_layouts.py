@@ -90,8 +90,9 @@ def test_few_kernel_signatures_after_mixed_inputs(rng):
             if dt not in (bool, np.float16):  # SciPy's convolve2d rejects these
                 jitconv.convolve2d(av, a[:3, :3])
     sigs = kd.corr_valid_serial.signatures
-    # float32, float64, complex64, complex128, int64 data
-    assert len(sigs) <= 5, sigs
+    # float32, float64, complex64, complex128, int64 data, and float32 data with
+    # the float64 weights of a short 1-d kernel (other tests of the session)
+    assert len(sigs) <= 6, sigs
 
 
 def test_ndarray_subclass_and_lists():

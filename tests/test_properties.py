@@ -383,11 +383,11 @@ def test_integers_exact(method, data, mode):
 
 @pytest.mark.parametrize("n,m", [(5000, 4500), ((300, 40), (37, 290)), (7, 3000)])
 def test_float32_direct_windows_are_bitwise_slices_of_full(n, m):
-    """float32 sums run in blocks of 16 taps. The blocks are fixed by the
-    kernel's taps, counted whether or not a tap reaches into the input, so
-    'same' and 'valid' stay bitwise slices of 'full'. Kernels longer than a
-    2048-output chunk exercise taps that miss a whole chunk; 'same' differed
-    before the count was fixed."""
+    """float32 sums run in blocks of up to 8 taps along a kernel row. The
+    blocks are fixed by the kernel (and the operands' shapes), whatever the
+    window, so 'same' and 'valid' stay bitwise slices of 'full'. Kernels
+    longer than a 2048-output chunk exercise taps that miss a whole chunk;
+    a short last axis (300, 40) exercises the choice of the vector axis."""
     rng = np.random.default_rng(0)
     a = rng.standard_normal(n).astype(np.float32)
     b = rng.standard_normal(m).astype(np.float32)

@@ -32,15 +32,23 @@ ACC = {
 #: outputs per kernel task along the last axis (a chunk stays in L1 while every tap sweeps it)
 CHUNK = 2048
 
-#: float32 products are summed in float32 over this many taps, then in
-#: float64 (see kernels.direct); 0 for the other dtypes
-BLOCK = 16
+#: float32 kernels of fewer taps than this along one axis take float64 weights:
+#: exact products and float64 sums (half the vector width, but short kernels
+#: are cheap), as accurate as NumPy's dot-based 1-d path or more; longer ones
+#: sum blocks of 8 float32 products in float64 (kernels.direct, "Sums")
+SHORT_1D = 64
 
 
-def weights_dtype(cdtype):
-    """dtype of the kernel's weights: the data's for float32 (blocked float32
-    sums), else the accumulator's."""
-    return cdtype if cdtype == np.float32 else ACC[cdtype]
+def weights_dtype(cdtype, kshape=None):
+    """dtype the kernel's weights (and the products) take: float32 for float32
+    data (float64 for a short 1-d kernel, see ``SHORT_1D``), else the
+    accumulator's."""
+    if cdtype != np.float32:
+        return ACC[cdtype]
+    if kshape is not None and sum(1 for k in kshape if k > 1) <= 1 and \
+            math.prod(kshape) < SHORT_1D:
+        return ACC[cdtype]
+    return cdtype
 
 
 def _batch_view(arr, nb, bshape, B):
@@ -54,7 +62,7 @@ def _batch_view(arr, nb, bshape, B):
     return np.broadcast_to(arr, bshape + rest).reshape((B,) + rest)
 
 
-def direct_conv(a, k, axes, windows, cdtype, workers, parallel=None):
+def direct_conv(a, k, axes, windows, cdtype, workers, parallel=None, wdtype=None):
     """Window of the full convolution ``a * k`` along ``axes``, computed directly.
 
     Parameters
@@ -72,6 +80,8 @@ def direct_conv(a, k, axes, windows, cdtype, workers, parallel=None):
     parallel : bool or None
         Run the parallel kernel (True), the serial one (False), or decide by
         the amount of work (None).
+    wdtype : dtype, optional
+        The weights' dtype, if not ``weights_dtype``'s choice.
 
     Returns
     -------
@@ -80,7 +90,17 @@ def direct_conv(a, k, axes, windows, cdtype, workers, parallel=None):
     cdtype = np.dtype(cdtype)
     acc = ACC[cdtype]
     nd = a.ndim
-    axes = list(axes)
+    axes, windows = list(axes), list(windows)
+    # the kernel vectorises along the last convolved axis: make it the
+    # longest when the last is short (a (1000, 8) array filtered along axis 0
+    # runs 1000-long vector loops instead of 8-long ones). Decided on the
+    # operands' extents, not the window's: the sums' grouping (kernels.direct)
+    # must not depend on the mode
+    lengths = [max(a.shape[ax], k.shape[ax]) for ax in axes]
+    if len(axes) > 1 and lengths[-1] < 64 and max(lengths) >= 4 * lengths[-1]:
+        i = lengths.index(max(lengths))
+        axes.append(axes.pop(i))
+        windows.append(windows.pop(i))
     batch = [i for i in range(nd) if i not in axes]
     perm = batch + axes
     at, kt = a.transpose(perm), k.transpose(perm)
@@ -99,7 +119,7 @@ def direct_conv(a, k, axes, windows, cdtype, workers, parallel=None):
     lo = [w[0] - (mi - 1) for w, mi in zip(windows, m)]
     xs = np.ascontiguousarray(at, dtype=cdtype)
     flip = (slice(None),) + (slice(None, None, -1),) * len(axes)
-    w = np.ascontiguousarray(kt[flip], dtype=weights_dtype(cdtype))
+    w = np.ascontiguousarray(kt[flip], dtype=wdtype or weights_dtype(cdtype, kt.shape[1:]))
     d = len(axes)
     if d <= 3:
         pad = (1,) * (3 - d)
@@ -126,10 +146,10 @@ def correlate(x, w, out, workers, parallel=None, offsets=(0, 0, 0)):
     x, w = _launch.readonly(x), _launch.readonly(w)
     if parallel is None:
         parallel = out.size * (w.size // w.shape[0]) >= _config.SERIAL_WORK
-    block = BLOCK if w.dtype == np.float32 else 0
     proto = np.empty(0, ACC[np.dtype(out.dtype)])
+    zero = np.zeros(1, w.dtype)
     _launch.launch(_k.corr_valid_parallel, _k.corr_valid_serial,
-                   (x, w, out, CHUNK, block, proto) + bounds, workers, parallel, "direct")
+                   (x, w, out, CHUNK, proto, zero) + bounds, workers, parallel, "direct")
 
 
 def _correlate_high(xs, w, B, L, out_dtype, acc, workers, parallel, offsets):
@@ -155,7 +175,7 @@ def valid_corr(xs, w, cdtype, workers):
     cdtype = np.dtype(cdtype)
     pad = (1,) * (4 - xs.ndim)
     x4 = np.ascontiguousarray(xs, dtype=cdtype).reshape(pad + xs.shape)
-    w4 = np.ascontiguousarray(w, dtype=weights_dtype(cdtype)).reshape(pad + w.shape)
+    w4 = np.ascontiguousarray(w, dtype=weights_dtype(cdtype, w.shape)).reshape(pad + w.shape)
     L = tuple(max(0, x - m + 1) for x, m in zip(xs.shape, w.shape))
     out = np.empty(pad + L, dtype=cdtype)
     correlate(x4, w4, out, workers)

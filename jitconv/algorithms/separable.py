@@ -125,7 +125,9 @@ class Separable(Candidate):
             shape = [1] * a.ndim
             shape[ax] = f.size
             wins[ax] = p.wins[axes.index(ax)]
+            # the passes keep the data's precision (float32 products for
+            # float32): the factorisation is approximate anyway
             x = direct_conv(x, f.reshape(shape), axes, [wins[a_] for a_ in axes],
-                            cd, p.workers)
+                            cd, p.workers, wdtype=cd if cd == np.float32 else None)
             wins[ax] = (0, x.shape[ax])
         return x
