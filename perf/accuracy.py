@@ -103,9 +103,15 @@ def main(argv=None):
             f"  {lab}: comp max {r['comp_max']:.2e} med {r['comp_median']:.2e} norm {r['norm_max']:.3f}"
             for lab, r in row.items() if lab != "problem"), flush=True)
     if args.json:
-        import jitconv as jc
+        import subprocess
+        root = os.path.dirname(HERE)
+
+        def git(*a):
+            return subprocess.run(["git", *a], cwd=root, capture_output=True, text=True).stdout
         with open(args.json, "w") as f:
-            json.dump({"jitconv": jc.__version__, "rows": rows}, f, indent=1)
+            json.dump({"jitconv": jitconv.__version__, "commit": git("rev-parse", "HEAD").strip(),
+                       "jitconv_changed": bool(git("status", "--porcelain", "jitconv")),
+                       "rows": rows}, f, indent=1)
 
 
 if __name__ == "__main__":
