@@ -205,7 +205,9 @@ def merge(new, max_keys, p=None):
     p = p or path()
     if p is None:
         return None, None
-    with locked(p) as held:
+    # FFTW's lock first: a thread of ours planning an FFT must not keep the
+    # file locked (against every process) while we wait for FFTW
+    with _fftw.LOCK, locked(p) as held:
         if held:
             _remove_stale_temps(p)
         current, fftw, _ = read(p)
