@@ -14,8 +14,16 @@ decision and all timings are kept in memory and persisted with FFTW's wisdom
 a decision: a candidate that fails at run time is recorded as failed (in
 this process) and the next best candidate runs instead.
 
-The hit path is a dict read without a lock. ``timer`` is an attribute so
-tests can inject fake time.
+Processes of one machine share what they measure (``_store``): before
+measuring a key, the planner re-reads the wisdom file if it changed (a
+``stat`` when it did not); then it claims the key, so that a process meeting
+a key another one is measuring answers with the cost model's pick meanwhile
+(source ``'pending'``) and picks up the stored decision on a later call
+instead of measuring too. Decisions are merged into the file under an
+inter-process lock held for the merge only.
+
+The hit path is a dict read without a lock. ``timer`` (timing) and ``clock``
+(waiting for other processes) are attributes so tests can inject fake time.
 """
 import math
 import threading
@@ -33,7 +41,7 @@ from .algorithms import REGISTRY, Reduction
 @dataclass
 class Decision:
     candidate: object
-    source: str                       # 'measured', 'estimate', 'disk', 'forced'
+    source: str                       # 'measured', 'estimate', 'disk', 'forced', 'pending'
     estimates: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)   # id -> seconds (inf = failed)
     errors: dict = field(default_factory=dict)
@@ -52,18 +60,36 @@ class Decision:
 SLOW = 0.05
 
 
+@dataclass
+class _Pending:
+    """A key another process is measuring: the model's pick until its result is stored."""
+    decision: Decision
+    until: float          # clock time after which this process stops waiting
+    next: float = 0.0     # clock time of the next look at the wisdom file
+    looks: int = 0
+
+
 class Planner:
     #: seconds each timed batch of calls should last
     batch = 5e-3
     repeats = 3
+    #: seconds a process waits for a key another process measures (answering
+    #: with the model's pick meanwhile); then it keeps the model's pick
+    wait = 30.0
+    #: seconds between the first two looks (a stat and a lock try; a read
+    #: when the file changed) for a pending key; they double up to 1 s
+    poll = 0.02
 
     def __init__(self, registry=REGISTRY):
         self.registry = registry
         self.timer = time.perf_counter
+        self.clock = time.monotonic
         self.lock = threading.RLock()
         self.memory = {}
         self.stats = Counter()
-        self._disk = None
+        self._disk = None     # decisions of the wisdom file (and stored by this process)
+        self._seen = None     # signature of the wisdom file content last read
+        self.pending = {}     # key -> _Pending
 
     # ------------------------------------------------------------- lookup
     def choose(self, p, effort=None):
@@ -82,8 +108,15 @@ class Planner:
             if d is not None:
                 self.stats["hits"] += 1
                 return d, True
+            pend = self.pending.get(key)
+            if pend is not None and self.clock() < pend.next:
+                self.stats["waited"] += 1  # looked a moment ago: the model's pick again
+                return pend.decision, False
             effort = "estimate" if p.deterministic else (effort or _config.SETTINGS.effort)
             d = self._plan(p, effort)
+            if d.source == "pending":
+                self.stats["waited"] += 1
+                return d, False
             self._remember(key, d)
             self.stats["planned"] += 1
             return d, False
@@ -94,6 +127,7 @@ class Planner:
         from the wisdom file when they were stored)."""
         mem = self.memory
         mem[key] = d
+        self.pending.pop(key, None)
         extra = len(mem) - _config.SETTINGS.max_keys
         if extra > 0:
             for k in list(mem)[:extra]:
@@ -107,11 +141,14 @@ class Planner:
         with self.lock:
             return self._plan(p, "wisdom_only")
 
-    def forget(self):
-        """Forget every decision made or loaded by this process."""
+    def forget(self, file=False):
+        """Forget every decision made or loaded by this process; with ``file``,
+        also what the wisdom file holds now (not what is stored later)."""
         with self.lock:
             self.memory.clear()
-            self._disk = None
+            self.pending.clear()
+            self._disk = {} if file else None
+            self._seen = _store.signature() if file else None
 
     # ------------------------------------------------------------- running
     def run(self, p, operands, decision=None):
@@ -179,15 +216,48 @@ class Planner:
 
     # ------------------------------------------------------------ planning
     def disk(self):
+        """The wisdom file's decisions, read on first use."""
         if self._disk is None:
-            decisions, fftw = _store.load()
-            self._disk = decisions or {}
-            if fftw is not None:
-                try:
-                    _fftw.import_wisdom(fftw)
-                except ValueError:
-                    _store._warn_once(("fftw",), "stored FFTW wisdom is malformed; ignored")
+            self._disk = {}
+            self._absorb(*_store.read())
         return self._disk
+
+    def _reread(self):
+        """Read the wisdom file again if another process changed it since this
+        one last read it (unchanged: one ``stat``)."""
+        disk = self.disk()
+        sig = _store.signature()
+        if sig is not None and sig != self._seen:
+            self.stats["rereads"] += 1
+            self._absorb(*_store.read())
+        return disk
+
+    def _absorb(self, decisions, fftw, sig):
+        self._seen = sig
+        if decisions:
+            self._add(decisions)
+        if fftw is not None:
+            try:
+                _fftw.import_wisdom(fftw)
+            except ValueError:
+                _store._warn_once(("fftw",), "stored FFTW wisdom is malformed; ignored")
+
+    def _add(self, decisions):
+        """Add stored decisions to this process's view of the file, which keeps
+        the file's bound (``max_keys``, the oldest go first)."""
+        disk = self._disk
+        disk.update(decisions)
+        for k in list(disk)[:max(0, len(disk) - _config.SETTINGS.max_keys)]:
+            del disk[k]
+
+    def _stored(self, p, est, disk):
+        """The decision for ``p`` in ``disk`` (None if absent or naming an unknown candidate)."""
+        rec = disk.get(p.keystr())
+        if rec is None or rec.get("chosen") not in est:
+            return None
+        self.stats["disk"] += 1
+        timings = {k: (math.inf if v is None else v) for k, v in rec.get("timings", {}).items()}
+        return Decision(self.registry.get(rec["chosen"]), "disk", est, timings)
 
     def _plan(self, p, effort, exhaustive=False):
         self.disk()  # also imports the stored FFTW wisdom, for keys decided without it
@@ -197,11 +267,9 @@ class Planner:
         by_model = order[0]
         if len(order) == 1:
             return Decision(by_model, "estimate", est)
-        rec = self.disk().get(p.keystr()) if not exhaustive else None
-        if rec is not None and rec.get("chosen") in est:
-            self.stats["disk"] += 1
-            timings = {k: (math.inf if v is None else v) for k, v in rec.get("timings", {}).items()}
-            return Decision(self.registry.get(rec["chosen"]), "disk", est, timings)
+        d = self._stored(p, est, self.disk()) if not exhaustive else None
+        if d is not None:
+            return d
         if not exhaustive and (effort in ("estimate", "wisdom_only")
                                or est[by_model.id] < _config.SETTINGS.min_measure):
             return Decision(by_model, "estimate", est)
@@ -209,9 +277,44 @@ class Planner:
             order = [c for c in order if est[c.id] <= _config.SETTINGS.prune * est[by_model.id]]
             if len(order) == 1:
                 return Decision(by_model, "estimate", est)
-        d = self._measure(p, order, est, by_model, exhaustive)
-        self._persist(p, d)
+        if exhaustive:  # asked to time everything (choose_conv_method(measure=True))
+            d = self._measure(p, order, est, by_model, exhaustive)
+            self._persist(p, d)
+            return d
+        # Measure once per machine: another process may have stored this key
+        # since we last read the file, or may be measuring it right now.
+        d = self._stored(p, est, self._reread())
+        if d is not None:
+            return d
+        claim = _store.claim(p.keystr())
+        if claim is None:
+            return self._wait(p, by_model, est)
+        with claim:
+            # it may have been stored between our read and our claim (its
+            # measurer stores before releasing): read once more
+            d = self._stored(p, est, self._reread())
+            if d is None:
+                d = self._measure(p, order, est, by_model, exhaustive)
+                self._persist(p, d)  # before the claim is released
         return d
+
+    def _wait(self, p, by_model, est):
+        """Another process measures ``p``: the model's pick meanwhile ('pending'),
+        and a look (``_plan`` again) after ``poll`` seconds, then 2x, 4x ...
+        apart (at most 1 s: a busy file is not parsed at every call); after
+        ``wait`` seconds the model's pick becomes this process's decision.
+        A measurer that dies releases its claim: the next look takes it over."""
+        key = p.key()
+        now = self.clock()
+        pend = self.pending.get(key)
+        if pend is None:
+            pend = self.pending[key] = _Pending(Decision(by_model, "pending", est), now + self.wait)
+        if now >= pend.until:
+            del self.pending[key]
+            return Decision(by_model, "estimate", est)
+        pend.next = now + min(self.poll * 2 ** pend.looks, 1.0)
+        pend.looks += 1
+        return pend.decision
 
     def _measure(self, p, order, est, by_model, exhaustive):
         ops = p.operands(np.random.default_rng(0))
@@ -246,6 +349,7 @@ class Planner:
             chosen = best
         if math.isinf(timings.get(chosen, math.inf)):
             chosen = by_model.id
+        self.stats["measured_keys"] += 1
         return Decision(self.registry.get(chosen), "measured", est, timings, errors)
 
     def _time(self, fn, remaining):
@@ -283,26 +387,25 @@ class Planner:
         if _store.path() is None or d.errors:
             return
         with self.lock:
-            self.disk()[p.keystr()] = d.record()
-            self.save()
+            self._merge({p.keystr(): d.record()})
 
     def save(self):
-        """Store this process's decisions and FFTW wisdom, merged with the file's."""
+        """Store this process's FFTW wisdom (and decisions), merged into the file's."""
         if _store.path() is None:
             _fftw.mark_saved()   # nothing to store it in
             return
         with self.lock:
-            self._save()
+            self._merge({})
 
-    def _save(self):
-        disk = self.disk()
-        current, _ = _store.load()   # merge what other processes stored meanwhile
-        if current:
-            for k, v in current.items():
-                disk.setdefault(k, v)
-        for k in list(disk)[:max(0, len(disk) - _config.SETTINGS.max_keys)]:
-            del disk[k]  # bounded file: the oldest decisions go first
-        _store.save(disk, _fftw.export_wisdom())
+    def _merge(self, new):
+        self.disk()
+        self._add(new)
+        # read-merge-write under the inter-process lock: what others stored
+        # meanwhile is kept, and comes back to us (we have read it)
+        merged, sig = _store.merge(new, _config.SETTINGS.max_keys)
+        if merged is not None:
+            self._add(merged)
+            self._seen = sig
 
 
 PLANNER = Planner()
@@ -344,11 +447,15 @@ def planner_stats():
     Returns
     -------
     dict
-        ``'measured'``: candidate timings made by this process; ``'planned'``:
-        keys planned (a decision made or loaded); ``'hits'``: calls answered
-        from memory; ``'disk'``: decisions loaded from the wisdom file;
-        ``'failures'``: candidates that failed at run time and were replaced.
+        ``'measured'``: candidate timings made by this process;
+        ``'measured_keys'``: keys this process measured; ``'planned'``: keys
+        planned (a decision made or loaded); ``'hits'``: calls answered from
+        memory; ``'disk'``: decisions loaded from the wisdom file;
+        ``'waited'``: calls answered with the cost model's pick while another
+        process measured their key; ``'rereads'``: times the wisdom file was
+        read again because another process had changed it; ``'failures'``:
+        candidates that failed at run time and were replaced.
     """
     s = PLANNER.stats
-    return {"measured": s["measured"], "planned": s["planned"], "hits": s["hits"],
-            "disk": s["disk"], "failures": s["failures"]}
+    return {k: s[k] for k in ("measured", "measured_keys", "planned", "hits", "disk",
+                              "waited", "rereads", "failures")}

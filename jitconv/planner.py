@@ -159,7 +159,11 @@ def export_wisdom(path=None):
         for key, d in _planner.PLANNER.memory.items():
             if d.source == "measured":
                 decisions[repr(key)] = d.record()
-        return _store.save(decisions, _fftw.export_wisdom(), path or _store.path())
+        live = _store.path()
+        if path is None or (live is not None and os.path.abspath(path) == os.path.abspath(live)):
+            # the file other processes share: add to it, never drop what they stored
+            return _store.merge(decisions, _config.SETTINGS.max_keys, live)[0] is not None
+        return _store.save(decisions, _fftw.export_wisdom(), path)
 
 
 def import_wisdom(path):
@@ -185,8 +189,7 @@ def import_wisdom(path):
 def forget_wisdom():
     """Forget this process's decisions and FFTW wisdom (the file is left alone)."""
     with _planner.PLANNER.lock:
-        _planner.PLANNER.forget()
-        _planner.PLANNER._disk = {}
+        _planner.PLANNER.forget(file=True)
         _fftw.forget_wisdom()
 
 

@@ -14,7 +14,7 @@ ROOT = os.path.dirname(os.path.abspath(jitconv.__file__))
 #: bottom to top; a module may import modules of its own layer or below
 LAYERS = [
     # facts: settings, shapes, dtypes, the trace, njit options
-    {"_config", "_trace", "_shapes", "_dtypes", "kernels", "kernels._options"},
+    {"_config", "_trace", "_shapes", "_dtypes", "_filelock", "kernels", "kernels._options"},
     # code that runs: numba kernels, their launcher, FFTW
     {"kernels.direct", "kernels.nn", "_launch", "_fftw"},
     # descriptions and stored knowledge
