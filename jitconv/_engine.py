@@ -24,13 +24,14 @@ from dataclasses import replace
 
 import numpy as np
 
-from . import _planner
+from . import _config, _fftw, _planner
 from ._dtypes import native
 from ._problem import (Answer, BoundaryFinish, Call, Fallback, FreqFinish, NNFinish,
                        SignalFinish)
 from ._shapes import out_shape
+from ._validate import signal as check_signal
 from ._validate.signal import mode_auto
-from .algorithms import FAMILIES, guards, separable
+from .algorithms import FAMILIES, Reduction, guards, separable
 
 _NAN_WARNING = ("Use of fft convolution on input with NAN or inf results in NAN"
                 " or inf output. Consider using method='direct' instead.")
@@ -97,6 +98,8 @@ def _user_stacklevel():
 def finalize(res, rt):
     """Cast a raw result to the result dtype ``rt`` as a fresh C array
     (booleans: nonzero; integers: a C cast that wraps, like SciPy)."""
+    if res.dtype == rt and res.flags.c_contiguous and rt.isnative:
+        return res
     rt = np.dtype(rt)
     if rt.kind == "b":
         return np.ascontiguousarray(res != 0)
@@ -108,7 +111,10 @@ def finalize(res, rt):
 
 def finish(call, cand, raw):
     """The caller's result from candidate ``cand``'s raw result."""
-    f = call.finish
+    return _finish(call.finish, cand, raw)
+
+
+def _finish(f, cand, raw):
     if isinstance(f, SignalFinish):
         if cand.family != "fft":
             return finalize(raw, f.rt)
@@ -132,6 +138,99 @@ def finish(call, cand, raw):
             y = y[(slice(None), slice(None)) + (slice(None, None, -1),) * nd].copy()
         return y[0] if f.unbatched else y
     raise TypeError(f"unknown finishing rule {f!r}")
+
+
+# ------------------------------------------------------------ repeated calls
+#: calls seen before: their signature (the function, its flags, the operands'
+#: shapes, dtypes and layout class, the thread count) -> ``_Repeat``. Valid while
+#: the planner's decisions stay the same (``Planner.generation``)
+_REPEAT = {}
+_REPEAT_MAX = 512
+
+
+def signal(op, in1, in2, mode, method, axes, workers):
+    """A ``scipy.signal`` call: validated and decided once per call signature.
+
+    The first call of a signature runs the whole path (checks, guards, the
+    planner); a repeated one skips to the prepared candidate, re-running only
+    the checks that depend on data (NaN/inf and integer magnitudes, where the
+    decision is not a direct candidate). Anything unusual (``force``,
+    ``explain``, a rank-1 kernel test, a guard that fired, a failing
+    candidate) takes the whole path.
+    """
+    key = None
+    if type(in1) is np.ndarray and type(in2) is np.ndarray and not getattr(_dry, "on", False):
+        try:
+            key = (op, mode, method, axes, workers if workers is not None
+                   else _config.default_workers(), _config.SETTINGS.deterministic,
+                   in1.shape, in1.dtype, in1.flags.c_contiguous,
+                   in2.shape, in2.dtype, in2.flags.c_contiguous)
+            r = _REPEAT.get(key)
+        except TypeError:   # unhashable arguments: the checks will say why
+            key, r = None, None
+        if r is not None and r.gen == _planner.PLANNER.generation and not _planner.forcing():
+            out = r(in1, in2)
+            if out is not None:
+                return out
+    call = check_signal.signal_call(op, in1, in2, mode, method, axes, workers)
+    if not isinstance(call, Call) or getattr(_dry, "on", False):
+        return execute(call)
+    d, _ = decide(call)
+    raw = _planner.PLANNER.run(call.problem, call.operands, d)
+    out = finish(call, d.candidate, raw)
+    if key is not None:
+        _repeat(key, call, d, in1)
+    return out
+
+
+class _Repeat:
+    """A decided signal call, prepared for calls of the same signature."""
+    __slots__ = ("gen", "cand", "finish", "runner", "axes", "correlate", "swap", "check")
+
+    def __call__(self, a, k):
+        if self.correlate:
+            k = check_signal.reverse_conj(k, self.axes)
+        if self.swap:
+            a, k = k, a
+        if self.check == "finite":
+            if guards.finite(a, k) is not None:
+                return None
+        elif self.check == "int":
+            if guards.int_bound_exceeded(a, k):
+                return None
+        try:
+            raw = self.runner(a, k)
+        except Exception:  # noqa: BLE001 - the whole path replaces a failing candidate
+            return None
+        if _fftw.unsaved():
+            _planner.PLANNER.save()
+        return _finish(self.finish, self.cand, raw)
+
+
+def _repeat(key, call, d, in1):
+    """Keep ``call``'s decision for repeated calls, when nothing about it depends on data."""
+    p = call.problem
+    pl = _planner.PLANNER
+    c = d.candidate
+    if (_planner.forcing() or pl.memory.get(p.key()) is not d or isinstance(c, Reduction)
+            or c.uses_blas or call.guard not in (None, "bool")):
+        return
+    a, k = call.operands
+    if p.family == "auto" and separable.worth_testing(a, k):
+        return   # the key holds a data-dependent fact: is the kernel rank-1?
+    r = _Repeat()
+    r.gen, r.cand, r.finish = pl.generation, c, call.finish
+    r.runner = c.prepare(p)
+    r.axes, r.correlate = p.axes, p.op == "correlate"
+    r.swap = a is not in1
+    r.check = None
+    if c.family not in _DIRECT and call.guard is None and p.op in ("convolve", "correlate") \
+            and p.family == "auto":
+        kinds = np.dtype(p.dtype1).kind + np.dtype(p.dtype2).kind
+        r.check = "int" if ("i" in kinds or "u" in kinds) else "finite"
+    if len(_REPEAT) >= _REPEAT_MAX:
+        _REPEAT.pop(next(iter(_REPEAT)), None)
+    _REPEAT[key] = r
 
 
 # ------------------------------------------------------------ SciPy fallback

@@ -86,6 +86,9 @@ class Planner:
         self.clock = time.monotonic
         self.lock = threading.RLock()
         self.memory = {}
+        #: bumped whenever ``memory`` changes: caches of decided calls (the
+        #: engine's) are valid while it stays the same
+        self.generation = 0
         self.stats = Counter()
         self._disk = None     # decisions of the wisdom file (and stored by this process)
         self._seen = None     # signature of the wisdom file content last read
@@ -127,6 +130,7 @@ class Planner:
         from the wisdom file when they were stored)."""
         mem = self.memory
         mem[key] = d
+        self.generation += 1
         self.pending.pop(key, None)
         extra = len(mem) - _config.SETTINGS.max_keys
         if extra > 0:
@@ -146,6 +150,7 @@ class Planner:
         also what the wisdom file holds now (not what is stored later)."""
         with self.lock:
             self.memory.clear()
+            self.generation += 1
             self.pending.clear()
             self._disk = {} if file else None
             self._seen = _store.signature() if file else None
@@ -410,6 +415,11 @@ class Planner:
 
 PLANNER = Planner()
 _forced = threading.local()
+
+
+def forcing():
+    """Whether this thread runs inside ``force(...)``."""
+    return getattr(_forced, "id", None) is not None
 
 
 class force:

@@ -59,7 +59,7 @@ def convolve(in1, in2, mode="full", method="auto", *, axes=None, workers=None):
     >>> jitconv.convolve([1, 2, 3], [0, 1, 0.5])
     array([0. , 1. , 2.5, 4. , 1.5])
     """
-    return _engine.execute(check.signal_call("convolve", in1, in2, mode, method, axes, workers))
+    return _engine.signal("convolve", in1, in2, mode, method, axes, workers)
 
 
 def correlate(in1, in2, mode="full", method="auto", *, axes=None, workers=None):
@@ -100,7 +100,7 @@ def correlate(in1, in2, mode="full", method="auto", *, axes=None, workers=None):
     >>> jitconv.correlate([1, 2, 3], [0, 1, 0.5])
     array([0.5, 2. , 3.5, 3. , 0. ])
     """
-    return _engine.execute(check.signal_call("correlate", in1, in2, mode, method, axes, workers))
+    return _engine.signal("correlate", in1, in2, mode, method, axes, workers)
 
 
 def fftconvolve(in1, in2, mode="full", axes=None, *, workers=None):
@@ -139,7 +139,7 @@ def fftconvolve(in1, in2, mode="full", axes=None, *, workers=None):
     >>> np.round(jitconv.fftconvolve([1., 2., 3.], [1., 1.]), 12)
     array([1., 3., 5., 3.])
     """
-    return _engine.execute(check.signal_call("fftconvolve", in1, in2, mode, None, axes, workers))
+    return _engine.signal("fftconvolve", in1, in2, mode, None, axes, workers)
 
 
 def oaconvolve(in1, in2, mode="full", axes=None, *, workers=None):
@@ -178,7 +178,7 @@ def oaconvolve(in1, in2, mode="full", axes=None, *, workers=None):
     >>> float(jitconv.oaconvolve(x, h)[500])
     10.0
     """
-    return _engine.execute(check.signal_call("oaconvolve", in1, in2, mode, None, axes, workers))
+    return _engine.signal("oaconvolve", in1, in2, mode, None, axes, workers)
 
 
 def convolve2d(in1, in2, mode="full", boundary="fill", fillvalue=0, *, workers=None):

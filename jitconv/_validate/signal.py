@@ -129,7 +129,8 @@ def fill_value(fv, dtype):
 
 
 # ------------------------------------------------------------ call builders
-def _reverse_conj(x, axes):
+def reverse_conj(x, axes):
+    """``x`` reversed along ``axes`` and conjugated: correlation's convolution kernel."""
     idx = [slice(None)] * x.ndim
     for ax in axes:
         idx[ax] = slice(None, None, -1)
@@ -205,7 +206,7 @@ def signal_call(op, in1, in2, mode, method, axes, workers):
     if op in ("convolve", "correlate"):
         wins = windows(mode, a.shape, k.shape, ax)
         if op == "correlate":
-            k = _reverse_conj(k, ax)
+            k = reverse_conj(k, ax)
         rt = np.result_type(a, k)
         p = signal_problem(op, method, a, k, ax, wins, rt, workers)
         return Call(p, (a, k), SignalFinish(rt), pending=method == "auto")

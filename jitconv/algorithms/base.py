@@ -22,8 +22,10 @@ and implements:
   finishes (casts, crops, reshapes). Preparation (numba compilation, FFTW
   planning on the candidate's own buffers) happens in the first call, which
   the planner never counts as run time;
-- optionally ``bind(p, fixed)``: a function of the first operand with the
-  second fixed (``jitconv.plan``): precomputes what depends on it only;
+- optionally ``prepare(p)``: a function of the operands with what depends on
+  the shapes precomputed (the engine's cache of repeated calls), and
+  ``bind(p, fixed)``: a function of the first operand with the second fixed
+  (``jitconv.plan``): precomputes what depends on it only;
 - ``uses_blas``: True when it calls BLAS (which then gets ``p.workers`` threads).
 
 A ``Reduction`` solves its problem as another problem (``reduce``), whose
@@ -47,6 +49,12 @@ class Candidate:
 
     def run(self, p, *operands):
         raise NotImplementedError
+
+    def prepare(self, p):
+        """``f(*operands)`` computing ``run(p, *operands)``; candidates override
+        it to precompute what depends on the problem's shapes only (the engine
+        keeps it for repeated calls)."""
+        return lambda *operands: self.run(p, *operands)
 
     def bind(self, p, fixed):
         """``f(x)`` computing ``run(p, x, fixed)``; candidates override it to

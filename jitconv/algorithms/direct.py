@@ -51,24 +51,33 @@ def weights_dtype(cdtype, kshape=None):
     return cdtype
 
 
-def _batch_view(arr, nb, bshape, B):
-    """Reshape the leading ``nb`` (batch) axes of ``arr`` to one axis of size 1 or B."""
-    own = arr.shape[:nb]
-    rest = arr.shape[nb:]
+def _batch_mode(own, bshape):
+    """How an operand's batch axes become one: 'own' (already the broadcast
+    shape), 'one' (size 1), 'broadcast' (a copy)."""
     if own == bshape:
+        return "own"
+    return "one" if math.prod(own) == 1 else "broadcast"
+
+
+def _batch_view(arr, nb, bshape, B, mode):
+    """The leading ``nb`` (batch) axes of ``arr`` as one axis of size 1 or B."""
+    rest = arr.shape[nb:]
+    if mode == "own":
         return arr.reshape((B,) + rest)
-    if math.prod(own) == 1:
+    if mode == "one":
         return arr.reshape((1,) + rest)
     return np.broadcast_to(arr, bshape + rest).reshape((B,) + rest)
 
 
-def direct_conv(a, k, axes, windows, cdtype, workers, parallel=None, wdtype=None):
-    """Window of the full convolution ``a * k`` along ``axes``, computed directly.
+class DirectPlan:
+    """A direct convolution prepared from shapes alone: ``plan(a, k)`` computes
+    the windows ``windows`` of the full convolution ``a * k`` along ``axes``,
+    broadcast over the other axes.
 
     Parameters
     ----------
-    a, k : ndarray
-        Same ndim, any dtype castable to ``cdtype``; axes not in ``axes`` broadcast.
+    shape_a, shape_k : tuple
+        Same length; axes not in ``axes`` broadcast.
     axes : sequence of int
         Convolved axes (non-negative, unique).
     windows : sequence of (start, length)
@@ -76,66 +85,148 @@ def direct_conv(a, k, axes, windows, cdtype, workers, parallel=None, wdtype=None
     cdtype : dtype
         float32, float64, complex64, complex128 or int64.
     workers : int
-        Threads for this call.
+        Threads.
     parallel : bool or None
         Run the parallel kernel (True), the serial one (False), or decide by
         the amount of work (None).
     wdtype : dtype, optional
         The weights' dtype, if not ``weights_dtype``'s choice.
 
+    Everything that depends on shapes only is computed once here (axis order,
+    which operand is the kernel, offsets, buffer shapes), so a planned call
+    costs the kernel and a few views (``jitconv.plan``, the engine's cache of
+    repeated calls).
+    """
+
+    def __init__(self, shape_a, shape_k, axes, windows, cdtype, workers, parallel=None,
+                 wdtype=None):
+        cdtype = np.dtype(cdtype)
+        nd = len(shape_a)
+        axes, windows = list(axes), list(windows)
+        # the kernel vectorises along the last convolved axis: make it the
+        # longest when the last is short (a (1000, 8) array filtered along axis 0
+        # runs 1000-long vector loops instead of 8-long ones). Decided on the
+        # operands' extents, not the window's: the sums' grouping (kernels.direct)
+        # must not depend on the mode
+        lengths = [max(shape_a[ax], shape_k[ax]) for ax in axes]
+        if len(axes) > 1 and lengths[-1] < 64 and max(lengths) >= 4 * lengths[-1]:
+            i = lengths.index(max(lengths))
+            axes.append(axes.pop(i))
+            windows.append(windows.pop(i))
+        batch = [i for i in range(nd) if i not in axes]
+        perm = batch + axes
+        self.perm = None if perm == list(range(nd)) else perm
+        sa = tuple(shape_a[i] for i in perm)
+        sk = tuple(shape_k[i] for i in perm)
+        nb = len(batch)
+        # convolution is commutative: the smaller operand becomes the kernel
+        self.swap = math.prod(sa[nb:]) < math.prod(sk[nb:])
+        if self.swap:
+            sa, sk = sk, sa
+        self.nb = nb
+        self.bshape = broadcast(sa[:nb], sk[:nb])
+        self.B = B = math.prod(self.bshape)
+        self.amode = _batch_mode(sa[:nb], self.bshape)
+        self.kmode = _batch_mode(sk[:nb], self.bshape)
+        m = sk[nb:]
+        L = [w[1] for w in windows]
+        # output i reads input positions i + j + lo (j over the kernel); outside
+        # the input is zero padding, skipped by the kernel (never copied)
+        lo = [w[0] - (mi - 1) for w, mi in zip(windows, m)]
+        d = len(axes)
+        self.cdtype, self.workers = cdtype, workers
+        self.wdtype = np.dtype(wdtype or weights_dtype(cdtype, m))
+        # the kernel's axes flipped; its batch axes are nb of them, or one after a broadcast
+        self.flip = (slice(None),) * nb + (slice(None, None, -1),) * d
+        self.flip1 = (slice(None),) + (slice(None, None, -1),) * d
+        self.high = d > 3
+        self.L, self.lo = L, lo
+        pad = (1,) * max(0, 3 - d)
+        kb = B if self.kmode != "one" else 1
+        ab = B if self.amode != "one" else 1
+        self.x4 = (ab,) + pad + sa[nb:]
+        self.w4 = (kb,) + pad + m
+        self.out4 = (B,) + pad + tuple(L)
+        self.offsets = tuple(int(v) for v in [0] * len(pad) + lo)
+        self.final = tuple(self.bshape) + tuple(L)
+        if self.perm is None:
+            self.inv = None
+        else:
+            self.inv = [0] * nd
+            for i, p in enumerate(perm):
+                self.inv[p] = i
+        work = math.prod(self.out4) * math.prod(m)
+        self.parallel = work >= _config.SERIAL_WORK if parallel is None else parallel
+        self.proto = np.empty(0, ACC[cdtype])
+        self.zero = np.zeros(1, self.wdtype)
+
+    def _operands(self, a, k):
+        if self.perm is not None:
+            a, k = a.transpose(self.perm), k.transpose(self.perm)
+        return (k, a) if self.swap else (a, k)
+
+    def data(self, a):
+        """The data operand (already transposed and swapped) as the kernel takes it."""
+        if self.amode == "broadcast":
+            a = _batch_view(a, self.nb, self.bshape, self.B, self.amode)
+        x = np.ascontiguousarray(a, dtype=self.cdtype)
+        if self.high:
+            return _launch.readonly(x.reshape((-1,) + x.shape[self.nb:]))
+        x = x.reshape(self.x4)   # a new view: read-only for one kernel signature
+        x.flags.writeable = False
+        return x
+
+    def weights(self, k):
+        """The kernel operand (already transposed and swapped), flipped, as the kernel takes it."""
+        if self.kmode == "broadcast":
+            k = _batch_view(k, self.nb, self.bshape, self.B, self.kmode)[self.flip1]
+        else:
+            k = k[self.flip]
+        w = np.ascontiguousarray(k, dtype=self.wdtype)
+        if self.high:
+            return _launch.readonly(w.reshape((-1,) + w.shape[self.nb:]))
+        w = w.reshape(self.w4)
+        w.flags.writeable = False
+        return w
+
+    def __call__(self, a, k):
+        a, k = self._operands(a, k)
+        return self.run(self.data(a), self.weights(k))
+
+    def bind(self, k):
+        """``f(a)`` with the second operand fixed (its weights computed once)."""
+        if self.swap:
+            return lambda a: self(a, k)
+        kk = k.transpose(self.perm) if self.perm is not None else k
+        w = self.weights(kk)
+
+        def conv(a):
+            return self.run(self.data(a.transpose(self.perm) if self.perm is not None else a), w)
+        return conv
+
+    def run(self, x, w):
+        if self.high:
+            out = _correlate_high(x, w, self.B, self.L, self.cdtype, ACC[self.cdtype],
+                                  self.workers, self.parallel, self.lo)
+        else:
+            out = np.empty(self.out4, self.cdtype)
+            if out.size:
+                _launch.launch(_k.corr_valid_parallel, _k.corr_valid_serial,
+                               (x, w, out, CHUNK, self.proto, self.zero) + self.offsets,
+                               self.workers, self.parallel, "direct")
+        out = out.reshape(self.final)
+        return out if self.inv is None else out.transpose(self.inv)
+
+
+def direct_conv(a, k, axes, windows, cdtype, workers, parallel=None, wdtype=None):
+    """Window of the full convolution ``a * k`` along ``axes``, computed directly
+    (see ``DirectPlan``, whose parameters these are).
+
     Returns
     -------
     ndarray of dtype ``cdtype`` (int64 for integer problems).
     """
-    cdtype = np.dtype(cdtype)
-    acc = ACC[cdtype]
-    nd = a.ndim
-    axes, windows = list(axes), list(windows)
-    # the kernel vectorises along the last convolved axis: make it the
-    # longest when the last is short (a (1000, 8) array filtered along axis 0
-    # runs 1000-long vector loops instead of 8-long ones). Decided on the
-    # operands' extents, not the window's: the sums' grouping (kernels.direct)
-    # must not depend on the mode
-    lengths = [max(a.shape[ax], k.shape[ax]) for ax in axes]
-    if len(axes) > 1 and lengths[-1] < 64 and max(lengths) >= 4 * lengths[-1]:
-        i = lengths.index(max(lengths))
-        axes.append(axes.pop(i))
-        windows.append(windows.pop(i))
-    batch = [i for i in range(nd) if i not in axes]
-    perm = batch + axes
-    at, kt = a.transpose(perm), k.transpose(perm)
-    nb = len(batch)
-    # convolution is commutative: the smaller operand becomes the kernel
-    if math.prod(at.shape[nb:]) < math.prod(kt.shape[nb:]):
-        at, kt = kt, at
-    bshape = broadcast(at.shape[:nb], kt.shape[:nb])
-    B = math.prod(bshape)
-    at = _batch_view(at, nb, bshape, B)
-    kt = _batch_view(kt, nb, bshape, B)
-    m = kt.shape[1:]
-    L = [w[1] for w in windows]
-    # output i reads input positions i + j + lo (j over the kernel); outside
-    # the input is zero padding, skipped by the kernel (never copied)
-    lo = [w[0] - (mi - 1) for w, mi in zip(windows, m)]
-    xs = np.ascontiguousarray(at, dtype=cdtype)
-    flip = (slice(None),) + (slice(None, None, -1),) * len(axes)
-    w = np.ascontiguousarray(kt[flip], dtype=wdtype or weights_dtype(cdtype, kt.shape[1:]))
-    d = len(axes)
-    if d <= 3:
-        pad = (1,) * (3 - d)
-        x4 = xs.reshape((xs.shape[0],) + pad + xs.shape[1:])
-        w4 = w.reshape((w.shape[0],) + pad + w.shape[1:])
-        out = np.empty((B,) + pad + tuple(L), dtype=cdtype)
-        correlate(x4, w4, out, workers, parallel, [0] * (3 - d) + lo)
-    else:
-        out = _correlate_high(xs, w, B, L, cdtype, acc, workers, parallel, lo)
-    out = out.reshape(tuple(bshape) + tuple(L))
-    if perm == list(range(nd)):
-        return out
-    inv = [0] * nd
-    for i, p in enumerate(perm):
-        inv[p] = i
-    return out.transpose(inv)
+    return DirectPlan(a.shape, k.shape, axes, windows, cdtype, workers, parallel, wdtype)(a, k)
 
 
 def correlate(x, w, out, workers, parallel=None, offsets=(0, 0, 0)):
@@ -188,8 +279,14 @@ class DirectSerial(Candidate):
     def estimate(self, p):
         return cost.DIRECT_FIXED + cost.macs(p) * cost.mac_cost(p)
 
+    def prepare(self, p):
+        return DirectPlan(p.shape1, p.shape2, p.axes, p.wins, p.cdtype, 1, parallel=False)
+
     def run(self, p, a, k):
-        return direct_conv(a, k, p.axes, p.wins, p.cdtype, 1, parallel=False)
+        return self.prepare(p)(a, k)
+
+    def bind(self, p, k):
+        return self.prepare(p).bind(k)
 
 
 class DirectParallel(Candidate):
@@ -205,5 +302,11 @@ class DirectParallel(Candidate):
         return (cost.DIRECT_FIXED + cost.PARALLEL_FIXED
                 + cost.macs(p) * cost.mac_cost(p) / par)
 
+    def prepare(self, p):
+        return DirectPlan(p.shape1, p.shape2, p.axes, p.wins, p.cdtype, p.workers, parallel=True)
+
     def run(self, p, a, k):
-        return direct_conv(a, k, p.axes, p.wins, p.cdtype, p.workers, parallel=True)
+        return self.prepare(p)(a, k)
+
+    def bind(self, p, k):
+        return self.prepare(p).bind(k)
