@@ -62,6 +62,12 @@ class PlannerSettings:
     min_measure : float
         Problems whose best estimate is below this (seconds) are decided by
         the model: timing them costs more than any pick could save.
+    measure_on : int
+        The call of a key at which the planner measures it when the model is
+        unsure (default 2: the first call runs the model's pick with
+        FFTW_ESTIMATE plans; the key is measured when it recurs, where
+        measuring can pay back). 1 measures on the first call.
+        ``JITCONV_MEASURE_ON``.
     memory_budget : int
         Bytes the FFT paths may allocate (~5x the output at their peak);
         beyond it they are not candidates. ``JITCONV_MEMORY_BUDGET``.
@@ -80,6 +86,7 @@ class PlannerSettings:
         self.prune = _env_float("JITCONV_PRUNE_FACTOR", 4.0)
         self.margin = _env_float("JITCONV_MARGIN", 1.1)
         self.min_measure = _env_float("JITCONV_MIN_MEASURE", 150e-6)
+        self.measure_on = max(1, _env_int("JITCONV_MEASURE_ON", 2))
         self.memory_budget = _env_int("JITCONV_MEMORY_BUDGET", _default_memory_budget())
         self.deterministic = os.environ.get("JITCONV_DETERMINISTIC", "0") not in ("", "0", "false")
         self.max_keys = _env_int("JITCONV_MAX_KEYS", 20_000)

@@ -185,7 +185,8 @@ def signal(op, in1, in2, mode, method, axes, workers):
 
 class _Repeat:
     """A decided signal call, prepared for calls of the same signature."""
-    __slots__ = ("gen", "cand", "finish", "runner", "axes", "correlate", "swap", "check")
+    __slots__ = ("gen", "cand", "finish", "runner", "axes", "correlate", "swap", "check",
+                 "problem", "decision", "watch")
 
     def __call__(self, a, k):
         if self.correlate:
@@ -199,7 +200,13 @@ class _Repeat:
             if guards.int_bound_exceeded(a, k):
                 return None
         try:
-            raw = self.runner(a, k)
+            if self.watch is None:
+                raw = self.runner(a, k)
+            else:   # the planner watches this decision's time for a drift
+                pl = _planner.PLANNER
+                t0 = pl.timer()
+                raw = self.runner(a, k)
+                pl.observe(self.problem, self.decision, pl.timer() - t0, self.watch)
         except Exception:  # noqa: BLE001 - the whole path replaces a failing candidate
             return None
         if _fftw.unsaved():
@@ -212,14 +219,15 @@ def _repeat(key, call, d, in1):
     p = call.problem
     pl = _planner.PLANNER
     c = d.candidate
-    if (_planner.forcing() or pl.memory.get(p.key()) is not d or isinstance(c, Reduction)
-            or c.uses_blas or call.guard not in (None, "bool")):
+    if (_planner.forcing() or pl.memory.get(p.key()) is not d or d.source == "provisional"
+            or isinstance(c, Reduction) or c.uses_blas or call.guard not in (None, "bool")):
         return
     a, k = call.operands
     if p.family == "auto" and separable.worth_testing(a, k):
         return   # the key holds a data-dependent fact: is the kernel rank-1?
     r = _Repeat()
     r.gen, r.cand, r.finish = pl.generation, c, call.finish
+    r.problem, r.decision, r.watch = p, d, pl.watches(d)
     r.runner = c.prepare(p)
     r.axes, r.correlate = p.axes, p.op == "correlate"
     r.swap = a is not in1
@@ -284,6 +292,8 @@ class Bound:
         # fftconvolve/oaconvolve swap the operands in 'valid' mode when in2 is larger
         self.swapped = call.operands[0] is not varying
         self.decision, _ = decide(call)
+        if self.decision.source == "provisional":   # a plan is made to be called many times
+            self.decision = _planner.PLANNER.settle(call.problem)
         self.candidate = self.decision.candidate
         p = call.problem
         self._fn = None

@@ -83,11 +83,14 @@ CPLX = {False: np.dtype(np.complex128), True: np.dtype(np.complex64)}
 
 
 class _Plan:
-    __slots__ = ("fftw", "inp", "out", "nbytes")
+    __slots__ = ("fftw", "inp", "out", "nbytes", "level")
 
-    def __init__(self, fftw, inp, out):
+    def __init__(self, fftw, inp, out, level):
         self.fftw, self.inp, self.out = fftw, inp, out
         self.nbytes = inp.nbytes + out.nbytes
+        #: the planning effort it was made at (``_LEVEL``): a measuring
+        #: planner replaces it by a more patient plan
+        self.level = level
 
     def __del__(self):
         # destroying an FFTW plan must not overlap wisdom export or planning,
@@ -111,9 +114,16 @@ def _get_plan(kind, in_shape, out_shape, single, axes, threads, slot):
     key = (kind, in_shape, out_shape, single, axes, threads, slot, _config.SETTINGS.deterministic)
     c = _cache()
     p = c.get(key)
-    if p is not None:
+    n = math.prod(in_shape[a] for a in axes)
+    flag, limit = _flags(n)
+    if p is not None and p.level >= _LEVEL[flag]:
         c.move_to_end(key)
         return p
+    if p is not None:   # a measuring planner upgrades an ESTIMATE plan
+        with LOCK:
+            c.pop(key)
+            _tls.nbytes -= p.nbytes
+            del p
     if kind == "r2c":
         idt, odt, direction = REAL[single], CPLX[single], "FFTW_FORWARD"
     elif kind == "c2r":
@@ -124,17 +134,19 @@ def _get_plan(kind, in_shape, out_shape, single, axes, threads, slot):
         idt, odt, direction = CPLX[single], CPLX[single], "FFTW_BACKWARD"
     inp = pyfftw.empty_aligned(in_shape, dtype=idt)
     out = pyfftw.empty_aligned(out_shape, dtype=odt)
-    n = math.prod(in_shape[a] for a in axes)
-    flag, limit = _flags(n)
     fftw = None
+    level = _LEVEL[flag]
     with LOCK:
-        if flag != "FFTW_ESTIMATE":
-            # wisdom first: a plan FFTW can make from wisdom costs no measuring
+        # wisdom first (stored, or made at a higher effort): a plan FFTW can
+        # make from wisdom costs no measuring
+        for wflag in _WISDOM_TRIES[flag]:
             try:
                 fftw = pyfftw.FFTW(inp, out, axes=axes, direction=direction,
-                                   flags=(flag, "FFTW_WISDOM_ONLY", "FFTW_DESTROY_INPUT"),
+                                   flags=(wflag, "FFTW_WISDOM_ONLY", "FFTW_DESTROY_INPUT"),
                                    threads=threads)
                 STATS["from_wisdom"] += 1
+                level = max(level, _LEVEL[wflag])
+                break
             except RuntimeError:
                 pass
         if fftw is None and flag != "FFTW_WISDOM_ONLY":
@@ -152,7 +164,7 @@ def _get_plan(kind, in_shape, out_shape, single, axes, threads, slot):
             STATS["estimated"] += 1
     if threads > 1:
         _state["threaded"] = True
-    p = _Plan(fftw, inp, out)
+    p = _Plan(fftw, inp, out, level)
     c[key] = p
     _tls.nbytes += p.nbytes
     if _tls.nbytes > _config.PLAN_CACHE_BYTES or len(c) > _config.PLAN_CACHE_PLANS:
@@ -167,18 +179,30 @@ def _get_plan(kind, in_shape, out_shape, single, axes, threads, slot):
 
 _FLAG = {"estimate": "FFTW_ESTIMATE", "measure": "FFTW_MEASURE",
          "exhaustive": "FFTW_PATIENT", "wisdom_only": "FFTW_WISDOM_ONLY"}
+_LEVEL = {"FFTW_ESTIMATE": 0, "FFTW_WISDOM_ONLY": 0, "FFTW_MEASURE": 1, "FFTW_PATIENT": 2}
+#: wisdom looked up before planning at a flag: the most patient first
+_WISDOM_TRIES = {"FFTW_ESTIMATE": ("FFTW_PATIENT", "FFTW_MEASURE"),
+                 "FFTW_WISDOM_ONLY": ("FFTW_PATIENT", "FFTW_MEASURE"),
+                 "FFTW_MEASURE": ("FFTW_PATIENT", "FFTW_MEASURE"),
+                 "FFTW_PATIENT": ("FFTW_PATIENT",)}
 
 
 def _flags(n):
     """FFTW planner flag and time limit for a transform of ``n`` points.
 
-    Follows the planner's effort. Small transforms use ESTIMATE (measuring
-    them gains nothing); MEASURE/PATIENT are bounded by the planning budget,
-    since FFTW_MEASURE alone takes ~15 s on 2^20 points and ~50 s on a prime.
+    Outside the planner's measuring (a call's run, or a key's first call)
+    plans are FFTW_ESTIMATE unless wisdom has better ones: a first call
+    costs no FFTW measuring. While the planner measures a key (``planning``),
+    plans follow its effort (MEASURE, or PATIENT for 'exhaustive'), bounded by
+    a share of the planning budget, since FFTW_MEASURE alone takes ~15 s on
+    2^20 points and ~50 s on a prime; they replace the ESTIMATE plans in the
+    cache. Small transforms use ESTIMATE (measuring them gains nothing).
     """
     if _config.SETTINGS.deterministic:
         return "FFTW_ESTIMATE", None  # ESTIMATE plans depend on sizes only
-    effort = getattr(_tls, "effort", None) or _config.SETTINGS.effort
+    effort = getattr(_tls, "effort", None)
+    if effort is None:
+        effort = "wisdom_only" if _config.SETTINGS.effort == "wisdom_only" else "estimate"
     if effort in ("measure", "exhaustive") and n < _config.FFTW_MEASURE_MIN:
         effort = "estimate"
     limit = getattr(_tls, "timelimit", None)

@@ -41,10 +41,20 @@ from .algorithms import REGISTRY, Reduction
 @dataclass
 class Decision:
     candidate: object
-    source: str                       # 'measured', 'estimate', 'disk', 'forced', 'pending'
+    #: 'measured', 'estimate', 'disk', 'forced', 'pending' (another process
+    #: measures it), 'provisional' (the model's pick for a key the planner will
+    #: measure when it recurs), 'recovered' (a candidate failed and was replaced)
+    source: str
     estimates: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)   # id -> seconds (inf = failed)
     errors: dict = field(default_factory=dict)
+    #: the machine's state around the measurement: a reference loop's seconds
+    #: before and after (``Planner.reference``)
+    machine: dict = field(default_factory=dict)
+    #: calls answered by a provisional decision; consecutive calls whose time
+    #: drifted far from the recorded one
+    calls: int = 0
+    drift: int = 0
 
     @property
     def chosen(self):
@@ -53,7 +63,8 @@ class Decision:
 
     def record(self):
         return {"chosen": self.chosen, "estimates": self.estimates,
-                "timings": {k: (None if math.isinf(v) else v) for k, v in self.timings.items()}}
+                "timings": {k: (None if math.isinf(v) else v) for k, v in self.timings.items()},
+                "machine": self.machine}
 
 
 #: candidates estimated below this are always timed when they survive pruning
@@ -93,30 +104,38 @@ class Planner:
         self._disk = None     # decisions of the wisdom file (and stored by this process)
         self._seen = None     # signature of the wisdom file content last read
         self.pending = {}     # key -> _Pending
+        self.remeasured = set()   # keys measured again after a drift (once per process)
+        self.calm = math.inf
 
     # ------------------------------------------------------------- lookup
     def choose(self, p, effort=None):
-        """``(decision, hit)`` for problem ``p``; plans on a miss."""
+        """``(decision, hit)`` for problem ``p``; plans on a miss, measures a
+        key the model was unsure about when it recurs (``measure_on``)."""
         forced = getattr(_forced, "id", None)
         if forced is not None and self.registry.admits(p, forced):
             self.disk()  # the stored FFTW wisdom, before a forced FFT plans
             return Decision(self.registry.get(forced), "forced"), False
         key = p.key()
         d = self.memory.get(key)
-        if d is not None:
+        if d is not None and d.source != "provisional":
             self.stats["hits"] += 1
             return d, True
         with self.lock:
             d = self.memory.get(key)
-            if d is not None:
+            if d is not None and d.source != "provisional":
                 self.stats["hits"] += 1
                 return d, True
             pend = self.pending.get(key)
             if pend is not None and self.clock() < pend.next:
                 self.stats["waited"] += 1  # looked a moment ago: the model's pick again
                 return pend.decision, False
+            if d is not None:   # provisional: this call is one more of the key
+                d.calls += 1
+                if d.calls < _config.SETTINGS.measure_on:
+                    self.stats["hits"] += 1
+                    return d, True
             effort = "estimate" if p.deterministic else (effort or _config.SETTINGS.effort)
-            d = self._plan(p, effort)
+            d = self._plan(p, effort, recurring=d is not None)
             if d.source == "pending":
                 self.stats["waited"] += 1
                 return d, False
@@ -136,6 +155,21 @@ class Planner:
         if extra > 0:
             for k in list(mem)[:extra]:
                 mem.pop(k, None)
+
+    def settle(self, p):
+        """The decision for ``p``, measured now if the key was provisional
+        (``jitconv.plan``: a plan is made to be called many times)."""
+        d, _ = self.choose(p)
+        if d.source != "provisional":
+            return d
+        with self.lock:
+            d = self.memory.get(p.key(), d)
+            if d.source == "provisional":
+                effort = "estimate" if p.deterministic else _config.SETTINGS.effort
+                d = self._plan(p, effort, recurring=True)
+                if d.source != "pending":
+                    self._remember(p.key(), d)
+            return d
 
     def peek(self, p):
         """The decision for ``p`` if known (memory, disk), else the model's; plans nothing."""
@@ -166,8 +200,12 @@ class Planner:
         A forced candidate's failure is raised as it is.
         """
         d = decision if decision is not None else self.choose(p)[0]
+        recorded = self.watches(d)
         try:
+            t0 = self.timer()
             out = self.invoke(d.candidate, p, operands)
+            if recorded is not None:
+                self.observe(p, d, self.timer() - t0, recorded)
         except Exception as exc:  # noqa: BLE001 - a planner mistake must not reach the user
             if d.source == "forced":
                 raise
@@ -264,15 +302,24 @@ class Planner:
         timings = {k: (math.inf if v is None else v) for k, v in rec.get("timings", {}).items()}
         return Decision(self.registry.get(rec["chosen"]), "disk", est, timings)
 
-    def _plan(self, p, effort, exhaustive=False):
+    def _plan(self, p, effort, exhaustive=False, recurring=False):
+        """The decision for ``p``: stored, the model's, provisional or measured.
+
+        The model decides alone when it is sure: one candidate left after
+        pruning (that FFTW cannot improve by measuring), a problem too small
+        to be worth timing, or an effort that never times. Otherwise the key
+        is unsure: its first call runs the model's pick ('provisional') and
+        the key is measured when it recurs (``measure_on``), where measuring
+        pays back; a key with one FFT candidate is then planned by FFTW at
+        the planner's effort.
+        """
         self.disk()  # also imports the stored FFTW wisdom, for keys decided without it
         cands = self.registry.supporting(p)
         est = {c.id: self.estimate(c, p) for c in cands}
         order = sorted(cands, key=lambda c: est[c.id])
         by_model = order[0]
-        if len(order) == 1:
-            return Decision(by_model, "estimate", est)
-        d = self._stored(p, est, self.disk()) if not exhaustive else None
+        drifted = recurring and p.key() in self.remeasured
+        d = None if exhaustive or drifted else self._stored(p, est, self.disk())
         if d is not None:
             return d
         if not exhaustive and (effort in ("estimate", "wisdom_only")
@@ -280,15 +327,17 @@ class Planner:
             return Decision(by_model, "estimate", est)
         if not exhaustive and effort != "exhaustive":
             order = [c for c in order if est[c.id] <= _config.SETTINGS.prune * est[by_model.id]]
-            if len(order) == 1:
-                return Decision(by_model, "estimate", est)
+        if len(order) == 1 and by_model.family != "fft":
+            return Decision(by_model, "estimate", est)
+        if not (exhaustive or recurring) and _config.SETTINGS.measure_on > 1:
+            return Decision(by_model, "provisional", est, calls=1)
         if exhaustive:  # asked to time everything (choose_conv_method(measure=True))
             d = self._measure(p, order, est, by_model, exhaustive)
             self._persist(p, d)
             return d
         # Measure once per machine: another process may have stored this key
         # since we last read the file, or may be measuring it right now.
-        d = self._stored(p, est, self._reread())
+        d = None if drifted else self._stored(p, est, self._reread())
         if d is not None:
             return d
         claim = _store.claim(p.keystr())
@@ -297,7 +346,7 @@ class Planner:
         with claim:
             # it may have been stored between our read and our claim (its
             # measurer stores before releasing): read once more
-            d = self._stored(p, est, self._reread())
+            d = None if drifted else self._stored(p, est, self._reread())
             if d is None:
                 d = self._measure(p, order, est, by_model, exhaustive)
                 self._persist(p, d)  # before the claim is released
@@ -322,32 +371,59 @@ class Planner:
         return pend.decision
 
     def _measure(self, p, order, est, by_model, exhaustive):
+        """Time the candidates ``order`` on scratch operands; the decision.
+
+        First each candidate, in the model's order, is warmed up (numba
+        compilation, FFTW planning at the planner's effort: never counted) and
+        timed once; a slow candidate predicted far behind the best time so
+        far is skipped (W2's direct path: 0.8 s a call). Then the survivors
+        are timed in interleaved batches (A B A B ...: each batch lasts about
+        ``batch`` seconds, so they see the same noise), ``repeats`` rounds
+        within the budget, and each keeps its minimum. A reference loop timed
+        before and after records the machine's state with the decision.
+        """
         ops = p.operands(np.random.default_rng(0))
-        # the budget bounds the timing runs; warm-ups (numba compilation, FFTW
-        # planning, itself bounded by FFTW's time limit) are the first result's cost
         budget = _config.SETTINGS.budget * (4 if exhaustive else 1)
-        spent = 0.0
-        timings, errors = {}, {}
         effort = "exhaustive" if exhaustive else _config.SETTINGS.effort
         if effort not in ("measure", "exhaustive"):
             effort = "measure"
+        prune = math.inf if effort == "exhaustive" else _config.SETTINGS.prune
+        ref0 = self.reference()
+        spent = 0.0          # seconds of timed calls (warm-ups are not counted)
+        timings, errors, fns = {}, {}, {}
         for c in order:
-            remaining = budget - spent
-            if timings and remaining <= 0:
+            best = min(timings.values(), default=math.inf)
+            if timings and spent > budget:
                 break
-            # measured evidence prunes too: a slow candidate (its warm-up and
-            # timed call would cost seconds) predicted far behind the best
-            # time so far is not timed (W2's direct path: 0.8 s a call)
-            best_so_far = min(timings.values(), default=math.inf)
-            if effort != "exhaustive" and est[c.id] > max(SLOW, _config.SETTINGS.prune * best_so_far):
+            if est[c.id] > max(SLOW, prune * best):
                 continue
+            fn = fns[c.id] = (lambda c=c: self.invoke(c, p, ops))
             try:
-                with _fftw.planning(effort, max(0.05, remaining / 4)), _trace.muted():
-                    timings[c.id], used = self._time(lambda: self.invoke(c, p, ops), remaining)
-                spent += used
+                with _fftw.planning(effort, max(0.05, (budget - spent) / 4)), _trace.muted():
+                    fn()                                  # warm-up: compile, plan
+                    t0 = self.timer()
+                    fn()
+                    timings[c.id] = max(self.timer() - t0, 1e-9)
+                spent += timings[c.id]
+                self.stats["measured"] += 1
             except Exception as e:  # noqa: BLE001 - a failing candidate loses
                 timings[c.id] = math.inf
                 errors[c.id] = f"{type(e).__name__}: {e}"
+        best = min(timings.values())
+        alive = [cid for cid, t in timings.items() if t <= prune * best and not math.isinf(t)]
+        number = {cid: max(1, min(10_000, int(self.batch / timings[cid]))) for cid in alive}
+        for _ in range(self.repeats):
+            cost = sum(timings[cid] * number[cid] for cid in alive)
+            if spent + cost > budget:
+                break
+            for cid in alive:
+                with _fftw.planning(effort, 0.05), _trace.muted():
+                    t0 = self.timer()
+                    for _ in range(number[cid]):
+                        fns[cid]()
+                    dt = self.timer() - t0
+                spent += dt
+                timings[cid] = min(timings[cid], dt / number[cid])
         best = min(timings, key=timings.get)
         chosen = by_model.id if by_model.id in timings else best
         if timings[best] * _config.SETTINGS.margin < timings.get(chosen, math.inf):
@@ -355,29 +431,58 @@ class Planner:
         if math.isinf(timings.get(chosen, math.inf)):
             chosen = by_model.id
         self.stats["measured_keys"] += 1
-        return Decision(self.registry.get(chosen), "measured", est, timings, errors)
+        machine = {"ref_before": ref0, "ref_after": self.reference()}
+        return Decision(self.registry.get(chosen), "measured", est, timings, errors, machine)
 
-    def _time(self, fn, remaining):
-        """``(best seconds per call, seconds spent timing)``.
+    #: a numpy loop timed as the machine's state (seconds per run, minimum of 3)
+    _REF = np.linspace(0.0, 1.0, 20_000)
 
-        The warm-up call is never counted; then batches of calls lasting about
-        ``batch`` seconds, the minimum over ``repeats`` (one when the budget
-        would not allow more).
-        """
-        fn()
-        start = t0 = self.timer()
-        fn()
-        one = max(self.timer() - t0, 1e-9)
-        self.stats["measured"] += 1
-        number = max(1, min(10_000, int(self.batch / one)))
-        repeats = self.repeats if one * number * self.repeats < max(remaining, 0) else 1
-        best = one
-        for _ in range(repeats):
+    def reference(self):
+        """Seconds of a fixed single-threaded loop (~0.1 ms): larger than usual
+        when the machine is busy. The calmest value seen is kept as ``calm``."""
+        t = math.inf
+        for _ in range(3):
             t0 = self.timer()
-            for _ in range(number):
-                fn()
-            best = min(best, (self.timer() - t0) / number)
-        return best, self.timer() - start
+            np.sin(self._REF)
+            t = min(t, self.timer() - t0)
+        self.calm = min(getattr(self, "calm", math.inf), t)
+        return t
+
+    #: observed times this far (either way) from the recorded one are a drift
+    DRIFT = 2.0
+    #: consecutive drifting calls that trigger a re-measure
+    DRIFT_CALLS = 3
+    #: recorded times below this are not watched (call overheads dominate)
+    DRIFT_MIN = 1e-3
+
+    def watches(self, d):
+        """The recorded seconds of ``d``'s candidate, if its calls are watched for drift."""
+        if d.source not in ("measured", "disk"):
+            return None
+        t = d.timings.get(d.chosen)
+        return t if t is not None and self.DRIFT_MIN <= t < math.inf else None
+
+    def observe(self, p, d, seconds, recorded):
+        """A call of ``p`` ran ``d``'s candidate in ``seconds`` (recorded:
+        ``recorded``). ``DRIFT_CALLS`` consecutive calls ``DRIFT`` times away
+        from it (slower while the machine is calm, or faster) make the key be
+        measured again at its next call: at most once per process."""
+        ratio = seconds / recorded
+        if 1.0 / self.DRIFT < ratio < self.DRIFT:
+            d.drift = 0
+            return
+        if ratio >= self.DRIFT and self.reference() > 1.5 * self.calm:
+            return   # the machine is busy now: not the decision's fault
+        d.drift += 1
+        key = p.key()
+        if d.drift < self.DRIFT_CALLS or key in self.remeasured:
+            return
+        with self.lock:
+            if self.memory.get(key) is d:
+                self.remeasured.add(key)
+                self.stats["remeasured"] += 1
+                self._remember(key, Decision(d.candidate, "provisional", d.estimates,
+                                             calls=_config.SETTINGS.measure_on, drift=-1))
 
     def measure_all(self, p):
         """Time every supported candidate of ``p`` (``choose_conv_method(measure=True)``)."""
@@ -464,8 +569,10 @@ def planner_stats():
         ``'waited'``: calls answered with the cost model's pick while another
         process measured their key; ``'rereads'``: times the wisdom file was
         read again because another process had changed it; ``'failures'``:
-        candidates that failed at run time and were replaced.
+        candidates that failed at run time and were replaced;
+        ``'remeasured'``: keys measured again because their calls drifted far
+        from the recorded time.
     """
     s = PLANNER.stats
     return {k: s[k] for k in ("measured", "measured_keys", "planned", "hits", "disk",
-                              "waited", "rereads", "failures")}
+                              "waited", "rereads", "failures", "remeasured")}

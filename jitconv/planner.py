@@ -74,7 +74,7 @@ def _explain_signal(in1, in2, mode="full", method="auto", op="convolve", *, axes
 
 
 def set_planner(effort=None, budget=None, prune=None, margin=None, min_measure=None,
-                memory_budget=None, deterministic=None, max_keys=None):
+                memory_budget=None, deterministic=None, max_keys=None, measure_on=None):
     """Change the planner's settings for the whole process; returns the previous ones.
 
     Parameters
@@ -100,6 +100,11 @@ def set_planner(effort=None, budget=None, prune=None, margin=None, min_measure=N
         reproducible anyway. Also ``JITCONV_DETERMINISTIC=1``.
     max_keys : int, optional
         Decisions kept in memory and in the wisdom file (default 20,000).
+    measure_on : int, optional
+        The call of a key at which the planner measures it when the model is
+        unsure (default 2: the first call runs the model's pick, the key is
+        measured when it recurs; 1 measures on the first call). Also
+        ``JITCONV_MEASURE_ON``.
 
     Returns
     -------
@@ -125,6 +130,10 @@ def set_planner(effort=None, budget=None, prune=None, margin=None, min_measure=N
         s.deterministic = bool(deterministic)
     if max_keys is not None:
         s.max_keys = max(1, int(max_keys))
+    if measure_on is not None:
+        if int(measure_on) < 1:
+            raise ValueError("measure_on must be >= 1")
+        s.measure_on = int(measure_on)
     return prev
 
 
@@ -133,7 +142,8 @@ def get_planner():
     s = _config.SETTINGS
     return {"effort": s.effort, "budget": s.budget, "prune": s.prune, "margin": s.margin,
             "min_measure": s.min_measure, "memory_budget": s.memory_budget,
-            "deterministic": s.deterministic, "max_keys": s.max_keys}
+            "deterministic": s.deterministic, "max_keys": s.max_keys,
+            "measure_on": s.measure_on}
 
 
 def wisdom_path():

@@ -52,14 +52,16 @@ def test_repeated_calls_equal_the_whole_path(op, s1, s2, mode, dtype, counted):
     fn = getattr(jitconv, op)
     a, k = operand(s1), operand(s2)
     first = fn(a, k, mode)
-    assert counted["calls"] == 1
+    fn(a, k, mode)           # a key the model was unsure about is measured when it recurs
+    settled = counted["calls"]
+    assert settled <= 2
     for _ in range(3):
         a2, k2 = operand(s1), operand(s2)
         out = fn(a2, k2, mode)
         whole = whole_path(fn, a2, k2, mode)
         assert out.dtype == whole.dtype and out.shape == whole.shape
         assert np.array_equal(out, whole)   # the same candidate, the same bits
-    assert counted["calls"] == 1 + 3       # the bypass validates; the repeats did not
+    assert counted["calls"] == settled + 3   # the bypass validates; the repeats did not
     assert first.dtype == out.dtype
 
 
@@ -95,15 +97,17 @@ def test_data_checks_still_run_on_repeated_calls(counted, monkeypatch):
 def test_force_and_new_decisions_bypass_the_cache(counted):
     rng = np.random.default_rng(2)
     a, k = rng.standard_normal(3000), rng.standard_normal(40)
+    for _ in range(3):
+        jitconv.convolve(a, k)
+    settled = counted["calls"]
     jitconv.convolve(a, k)
-    jitconv.convolve(a, k)
-    assert counted["calls"] == 1
+    assert counted["calls"] == settled
     with jitconv.force("fft"), _trace.paths() as ran:
         jitconv.convolve(a, k)
-    assert ran == ["fft-real"] and counted["calls"] == 2
+    assert ran == ["fft-real"] and counted["calls"] == settled + 1
     _planner.PLANNER.forget()          # decisions changed: the cache is stale
     jitconv.convolve(a, k)
-    assert counted["calls"] == 3
+    assert counted["calls"] == settled + 2
 
 
 def test_explain_is_never_answered_from_the_cache(counted):

@@ -495,13 +495,15 @@ def test_planner_measures_once_and_remembers(estimate_planner):
         x = rng.standard_normal((2, 8, 20, 20)).astype(np.float32)
         w = rng.standard_normal((8, 8, 3, 3)).astype(np.float32)
         before = jitconv.planner_stats()
-        nn.conv2d(x, w, padding=1)
+        nn.conv2d(x, w, padding=1)       # a new key: the model's pick
+        first = jitconv.planner_stats()
+        nn.conv2d(x, w, padding=1)       # it recurs: measured
         mid = jitconv.planner_stats()
         nn.conv2d(x, w, padding=1)
         after = jitconv.planner_stats()
     finally:
         jitconv.set_planner(effort="estimate", min_measure=150e-6)
-    assert mid["measured"] > before["measured"]
+    assert first["measured"] == before["measured"] and mid["measured"] > first["measured"]
     assert after["measured"] == mid["measured"] and after["hits"] == mid["hits"] + 1
     keys = [k for k in PLANNER.memory if k[0] == "nn-conv" and k[1][0] == 2]
     d = PLANNER.memory[keys[-1]]
@@ -565,8 +567,9 @@ with _trace.paths() as ran:
     nn.conv1d(x[:, :, 0], w[:, :, 0], stride=2)
 print(json.dumps({"ran": ran, "stats": jitconv.planner_stats()}))
 """
-    runs = [run_python(code, JITCONV_WISDOM=str(tmp_path / "w.json"), JITCONV_MIN_MEASURE="0")
-            for _ in range(2)]
+    env = dict(JITCONV_WISDOM=str(tmp_path / "w.json"), JITCONV_MIN_MEASURE="0",
+               JITCONV_MEASURE_ON="1")   # measured on the first call
+    runs = [run_python(code, **env) for _ in range(2)]
     assert runs[0]["stats"]["measured"] > 0
     assert runs[1]["stats"]["measured"] == 0 and runs[1]["stats"]["disk"] >= 1
     assert runs[1]["ran"] == runs[0]["ran"]

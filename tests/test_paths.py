@@ -272,7 +272,8 @@ def test_auto_picks_separable_for_a_large_gaussian(rng, monkeypatch):
         jitconv.set_planner(**prev)
     assert e.chosen == "separable" and e.source == "estimate"
     monkeypatch.setattr(_planner, "PLANNER", _planner.Planner())
-    e = jitconv.explain(a, np.outer(g, g), "same")
+    jitconv.explain(a, np.outer(g, g), "same")        # a new key: the model's pick
+    e = jitconv.explain(a, np.outer(g, g), "same")    # it recurs: measured
     t = {c.id: c.measured for c in e.candidates if c.measured is not None}
     assert e.source == "measured" and "separable" in t
     margin = jitconv.get_planner()["margin"]

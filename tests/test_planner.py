@@ -74,6 +74,9 @@ def fake(monkeypatch):
         return pl
     monkeypatch.setattr(_config.SETTINGS, "effort", "measure")
     monkeypatch.setattr(_config.SETTINGS, "min_measure", 0.0)
+    # these tests are about measuring: on a key's first call (the default
+    # measures when it recurs; tests below cover that)
+    monkeypatch.setattr(_config.SETTINGS, "measure_on", 1)
     return install
 
 
@@ -211,11 +214,13 @@ def test_memory_budget_removes_fft(monkeypatch):
 def test_explain_sources():
     rng = np.random.default_rng(3)
     a, k = rng.standard_normal(300_001), rng.standard_normal(257)
-    e1 = jitconv.explain(a, k, "same")
-    assert e1["source"] in ("measured", "estimate")
-    assert e1["source"] != "measured" or any(c["measured"] for c in e1["candidates"])
-    e2 = jitconv.explain(a, k, "same")
-    assert e2["source"] == "memory" and e2["chosen"] == e1["chosen"]
+    e1 = jitconv.explain(a, k, "same")      # a new key: the model's pick
+    assert e1["source"] == "provisional"
+    assert not any(c["measured"] for c in e1["candidates"])
+    e2 = jitconv.explain(a, k, "same")      # it recurs: measured
+    assert e2["source"] == "measured" and any(c["measured"] for c in e2["candidates"])
+    e3 = jitconv.explain(a, k, "same")
+    assert e3["source"] == "memory" and e3["chosen"] == e2["chosen"]
     with jitconv.force("oa"):
         assert jitconv.explain(a, k, "same")["source"] == "forced"
     e3 = jitconv.explain(a, k, "same", method="direct")
@@ -261,7 +266,8 @@ def _plan_some(pl):
     for n, m in [(200_000, 64), (100_000, 2000), (300, 250)]:
         a, k = rng.standard_normal(n), rng.standard_normal(m)
         call = check.signal_call("convolve", a, k, "full", "auto", None, None)
-        d, _ = pl.choose(call.problem)
+        pl.choose(call.problem)            # the first call: the model's pick
+        d, _ = pl.choose(call.problem)     # the key recurs: measured (or stored)
         keys.append((call.problem, d.chosen, d.source))
     return keys
 
@@ -411,8 +417,9 @@ rng = np.random.default_rng(0)
 picks = []
 for n, m in [(200_000, 64), (100_000, 2000), (50_000, 5000), (2048, 2048)]:
     a, k = rng.standard_normal(n), rng.standard_normal(m)
+    jitconv.convolve(a, k)             # the first call: the model's pick
+    jitconv.convolve(a, k)             # the key recurs: measured once, stored
     picks.append(jitconv.explain(a, k)["chosen"])
-    jitconv.convolve(a, k)
 print(json.dumps({"picks": picks, "stats": jitconv.planner_stats()}))
 """
     runs = [run_python(code, JITCONV_WISDOM=str(tmp_path / "w.json")) for _ in range(2)]
@@ -500,7 +507,8 @@ def test_decisions_with_failed_candidates_are_not_stored(tmp_path, monkeypatch):
     rng = np.random.default_rng(14)
     a, k = rng.standard_normal(100_000), rng.standard_normal(31)
     call = check.signal_call("convolve", a, k, "full", "auto", None, 2)
-    d, _ = pl.choose(call.problem)
+    pl.choose(call.problem)
+    d, _ = pl.choose(call.problem)   # measured when the key recurs
     assert math.isinf(d.timings["direct-parallel"]) and d.chosen != "direct-parallel"
     assert not path.exists() or call.problem.keystr() not in json.loads(
         json.loads(path.read_text())["payload"])["decisions"]
@@ -524,7 +532,9 @@ seed = int(sys.argv[1])
 rng = np.random.default_rng(seed)
 for i in range(6):
     n = 30_000 + 1000 * i + 100 * seed
-    jitconv.convolve(rng.standard_normal(n), rng.standard_normal(300 + seed))
+    a, k = rng.standard_normal(n), rng.standard_normal(300 + seed)
+    jitconv.convolve(a, k)
+    jitconv.convolve(a, k)   # the key recurs: measured
 print(json.dumps([repr(k) for k, d in _planner.PLANNER.memory.items() if d.source == "measured"]))
 """
     env = child_env(JITCONV_WISDOM=str(path))
@@ -565,8 +575,9 @@ from jitconv import _fftw
 rng = np.random.default_rng(0)
 for n in (3000, 4096, 5000):
     a, b = rng.standard_normal(n), rng.standard_normal(n)
-    jitconv.fftconvolve(a, b)
-    jitconv.fftconvolve(a.astype(np.float32), b.astype(np.float32), "same")
+    for _ in range(2):   # the key recurs: FFTW plans it at MEASURE effort
+        jitconv.fftconvolve(a, b)
+        jitconv.fftconvolve(a.astype(np.float32), b.astype(np.float32), "same")
 print(json.dumps({"fftw": dict(_fftw.STATS), "planner": jitconv.planner_stats()}))
 """
     path = str(tmp_path / "w.json")
@@ -648,3 +659,117 @@ def test_explain_covers_every_face():
         assert ran[0].startswith(e.chosen), (fn.__name__, e.chosen, ran)  # nn-direct-serial...
     with pytest.raises(ValueError, match="not a jitconv function"):
         jitconv.explain(np.sum, x)
+
+
+# ------------------------------------------------- the planner pays for itself
+
+def test_first_call_runs_the_models_pick_and_the_key_is_measured_when_it_recurs(fake, monkeypatch):
+    monkeypatch.setattr(_config.SETTINGS, "measure_on", 2)
+    a, b = Fake("a", 1e-3, 2e-3), Fake("b", 2e-3, 1e-3)
+    pl = fake(a, b)
+    p = problem()
+    d1, _ = pl.choose(p)
+    assert d1.source == "provisional" and d1.chosen == "a" and a.calls == b.calls == 0
+    assert pl.stats["measured"] == 0
+    d2, hit = pl.choose(p)                      # the key recurs: measured now
+    assert not hit and d2.source == "measured" and d2.chosen == "b"
+    calls = a.calls + b.calls
+    d3, hit = pl.choose(p)
+    assert hit and d3 is d2 and a.calls + b.calls == calls and pl.stats["measured_keys"] == 1
+
+
+def test_a_sure_model_decides_alone(fake, monkeypatch):
+    """One candidate left after pruning (and not an FFT): never measured."""
+    monkeypatch.setattr(_config.SETTINGS, "measure_on", 2)
+    a, far = Fake("a", 1e-3, 1e-3), Fake("far", 1.0, 1e-6)
+    pl = fake(a, far)
+    for _ in range(3):
+        d, _ = pl.choose(problem())
+        assert d.source == "estimate" and d.chosen == "a"
+    assert a.calls == far.calls == 0
+
+
+def test_fftw_plans_at_estimate_first_then_measure_when_the_key_recurs(monkeypatch):
+    """A key with one FFT candidate: its first call plans FFTW_ESTIMATE (no
+    FFTW measuring in a first call); when it recurs FFTW plans at MEASURE
+    and the better plans replace the cached ones."""
+    from jitconv import _fftw
+    monkeypatch.setattr(_planner, "PLANNER", Planner())
+    monkeypatch.setattr(_config.SETTINGS, "min_measure", 0.0)
+    rng = np.random.default_rng(31)
+    a, b = rng.standard_normal(6001), rng.standard_normal(6001)   # new transform sizes
+    s0 = dict(_fftw.STATS)
+    jitconv.fftconvolve(a, b)
+    s1 = dict(_fftw.STATS)
+    assert s1.get("planned", 0) == s0.get("planned", 0)
+    assert s1.get("estimated", 0) > s0.get("estimated", 0)
+    jitconv.fftconvolve(a, b)
+    s2 = dict(_fftw.STATS)
+    assert s2.get("planned", 0) > s1.get("planned", 0) or s2.get("from_wisdom", 0) > s1.get(
+        "from_wisdom", 0)
+    e = jitconv.explain(jitconv.fftconvolve, a, b)
+    assert e.decided_by == "measured" and e.chosen == "fft"
+    jitconv.fftconvolve(a, b)
+    assert dict(_fftw.STATS) == s2   # planned once: the cache holds the MEASURE plans
+
+
+def test_candidates_are_timed_in_interleaved_batches(fake):
+    """A B A B ...: the candidates' timing batches alternate, so they see the same noise."""
+    order = []
+
+    class Logged(Fake):
+        def run(self, p, a, k):
+            order.append(self.id)
+            Fake.run(self, p, a, k)
+    a, b = Logged("a", 1e-3, 1e-3), Logged("b", 1.1e-3, 1e-3)
+    pl = fake(a, b)
+    d, _ = pl.choose(problem())
+    batches = [order[0]]
+    for x in order[1:]:
+        if x != batches[-1]:
+            batches.append(x)
+    # warm-up and first timing of each, then the rounds, alternating
+    assert batches[:2] == ["a", "b"] and len(batches) >= 2 + 2 * (pl.repeats - 1)
+    assert all(x != y for x, y in zip(batches, batches[1:]))
+    assert set(d.machine) == {"ref_before", "ref_after"} and "machine" in d.record()
+
+
+def test_a_decision_measured_in_a_noisy_moment_is_measured_again_once(fake):
+    """Injected clock: during the first measurement the machine was busy ('b'
+    suffered most), so 'a' won. Calls of 'a' then run at a third of the
+    recorded time: after 3 such calls the key is measured again (once), 'b' wins."""
+    noise = {"a": 3.0, "b": 8.0}
+
+    class Noisy(Fake):
+        def run(self, p, a_, k):
+            self.calls += 1
+            f = noise.get(self.id, 1.0) if self.calls > 1 else 0
+            self.clock.now += self.cost * f
+    a, b = Noisy("a", 1e-3, 2e-3), Noisy("b", 2e-3, 1e-3)
+    pl = fake(a, b)
+    p = problem()
+    d, _ = pl.choose(p)
+    assert d.chosen == "a" and d.timings["a"] == pytest.approx(6e-3)
+    noise.clear()                                   # the machine is calm again
+    for _ in range(pl.DRIFT_CALLS):
+        pl.run(p, (None, None), pl.choose(p)[0])
+    d2, _ = pl.choose(p)
+    assert d2.source == "measured" and d2.chosen == "b" and pl.stats["remeasured"] == 1
+    assert d2.timings["b"] == pytest.approx(1e-3)
+    noise.update(a=0.25, b=0.25)                    # drifting again: no second re-measure
+    for _ in range(3 * pl.DRIFT_CALLS):
+        pl.run(p, (None, None), pl.choose(p)[0])
+    assert pl.choose(p)[0] is d2 and pl.stats["remeasured"] == 1
+
+
+def test_the_cost_model_scales_with_the_thread_count():
+    """No constant is tied to one machine's core count: estimates keep falling
+    from 2 to 64 threads for problems with enough independent work."""
+    from jitconv.algorithms import REGISTRY
+    a, k = np.zeros((64, 4096)), np.zeros((9, 9))
+    for cid in ("direct-parallel", "fft"):
+        c = REGISTRY.get(cid)
+        est = [c.estimate(check.signal_problem("convolve", "auto", a, k, [0, 1],
+                                               [(4, 64), (4, 4096)], np.dtype(float), w))
+               for w in (2, 16, 64)]
+        assert est[0] > est[1] > est[2], (cid, est)

@@ -4,7 +4,8 @@ measured once, a killed lock holder leaves no stale lock.
 Multi-process tests run fresh interpreters started together behind file
 gates (the parent holds an exclusive lock, the children wait for a shared
 one): no sleeps, every wait is on a lock or a pipe and bounded by a timeout.
-Measuring happens but costs little (min_measure=0, every candidate timed,
+Measuring happens but costs little (min_measure=0, every candidate timed
+on a key's first call: measure_on=1,
 short timing batches). The in-process tests inject the planner's clock.
 """
 import errno
@@ -33,7 +34,7 @@ import fcntl, json, os, sys
 import numpy as np
 import jitconv
 from jitconv import _planner
-jitconv.set_planner(effort="measure", min_measure=0.0, prune=1e9)
+jitconv.set_planner(effort="measure", min_measure=0.0, prune=1e9, measure_on=1)
 _planner.PLANNER.batch = 2e-4
 _planner.PLANNER.poll = 0.0
 

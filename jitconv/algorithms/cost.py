@@ -3,9 +3,11 @@
 SciPy's model (PR #11031) compares operation counts with constants fitted for
 its single-threaded direct code. jitconv's direct kernels vectorise and use
 every worker, and its FFTs are FFTW's at padded lengths, so the constants here
-describe these kernels (measured on the 2-core reference machine with
-``perf/auto_sweep.py``). They only prune and break ties: the planner times
-the candidates they keep.
+describe these kernels: seconds per unit of work on **one thread** (measured
+on the reference machine with ``perf/auto_sweep.py``), divided by the speed-up
+of the actual thread count (``speedup``), which no constant caps: the model
+holds on 2 cores and on 64. They only prune and break ties: the planner
+times the candidates they keep when it is unsure.
 """
 import math
 
@@ -24,9 +26,28 @@ DIRECT_FIXED = 80e-6
 PARALLEL_FIXED = 150e-6
 FFT_FIXED = 100e-6
 
-#: multiply-adds per second of BLAS GEMM on im2col chunks (measured on the
-#: reference machine: ~80 GFLOP/s float32 with 2 threads, half in float64)
-GEMM_MACS = {4: 40e9, 8: 20e9}
+#: multiply-adds per second of BLAS GEMM on im2col chunks, per thread (measured
+#: on the reference machine: ~80 GFLOP/s float32 with 2 threads, half in float64)
+GEMM_MACS = {4: 20e9, 8: 10e9}
+
+#: serial fractions (Amdahl) of the thread speed-ups: the direct kernels are
+#: compute-bound (1.9-2x measured from 1 to 2 threads on W4-W5), FFTs and
+#: GEMMs on im2col chunks are bound by memory traffic (1.6-1.8x measured)
+SERIAL_DIRECT = 0.03
+SERIAL_FFT = 0.12
+SERIAL_GEMM = 0.10
+
+
+def speedup(threads, tasks=None, serial=SERIAL_DIRECT):
+    """Speed-up of ``threads`` threads over one, for work split in ``tasks``
+    independent pieces (no more threads than tasks are busy): Amdahl's law
+    ``t / (1 + (t - 1) * serial)``."""
+    t = max(1, threads if tasks is None else min(threads, tasks))
+    return t / (1.0 + (t - 1) * serial)
+
+
+#: transforms (batch included) smaller than this run on one FFTW thread (_fftw)
+FFT_THREADED_MIN = 1 << 15
 #: bytes per second written by im2col / col2im
 COPY_BYTES = 6e9
 
@@ -64,8 +85,9 @@ def fft_cost(p, lengths, nblocks=1):
     b1 = math.prod(s for i, s in enumerate(p.shape1) if i not in p.axes)
     b2 = math.prod(s for i, s in enumerate(p.shape2) if i not in p.axes)
     b = batch(p)
-    threads = min(p.workers, 2)
-    return FFT_FIXED + (per * (b1 * nblocks + b2 + b * nblocks) + 2e-10 * vol * b * nblocks) / threads
+    threads = p.workers if vol * b * nblocks >= FFT_THREADED_MIN else 1
+    return FFT_FIXED + ((per * (b1 * nblocks + b2 + b * nblocks) + 2e-10 * vol * b * nblocks)
+                        / speedup(threads, serial=SERIAL_FFT))
 
 
 def fft_bytes(p, lengths, nblocks=1):

@@ -298,9 +298,8 @@ class DirectParallel(Candidate):
     def estimate(self, p):
         tasks = cost.batch(p) * max(1, math.prod(w[1] for w in p.wins[:-1]) if p.wins else 1)
         tasks *= max(1, (p.wins[-1][1] + CHUNK - 1) // CHUNK) if p.wins else 1
-        par = min(p.workers, tasks)
         return (cost.DIRECT_FIXED + cost.PARALLEL_FIXED
-                + cost.macs(p) * cost.mac_cost(p) / par)
+                + cost.macs(p) * cost.mac_cost(p) / cost.speedup(p.workers, tasks))
 
     def prepare(self, p):
         return DirectPlan(p.shape1, p.shape2, p.axes, p.wins, p.cdtype, p.workers, parallel=True)

@@ -42,7 +42,7 @@ class Direct(Candidate):
         # rows (W10: 56 outputs) are dominated by it (measured)
         OD, OH, OW = p.geo.out
         rows = p.xshape[0] * p.wshape[0] * OD * OH * -(-OW // CHUNK)
-        return 20e-6 + (p.macs * mac + rows * math.prod(p.wshape[1:]) * 25e-9) / cost.threads(p)
+        return 20e-6 + (p.macs * mac + rows * math.prod(p.wshape[1:]) * 25e-9) / cost.speedup(cost.threads(p))
 
     def run(self, p, x, w):
         return conv_direct(x, w, p.groups, p.geo, p.workers)

@@ -86,10 +86,13 @@ class FFTConv(Candidate):
         N, C = p.xshape[:2]
         Cout, Cg = p.wshape[:2]
         ffts = 0.5 * cost.FFT_UNIT[single] * vol * logp * (N * C + Cout * Cg + N * Cout)
-        prod = 4 * (vol / 2) * N * Cout * Cg / cost.GEMM_MACS[4 if single else 8]
+        # per-frequency complex products: 4 real multiply-adds each (batched
+        # small matmuls: about twice the per-thread GEMM rate of im2col chunks)
+        prod = 4 * (vol / 2) * N * Cout * Cg / (2 * cost.GEMM_MACS[4 if single else 8])
         # x2.5: batched small 2-d transforms and the transposes around the
         # per-frequency products run well below the model (measured on W10)
-        return 200e-6 + 2.5 * ((ffts + prod) / min(cost.threads(p), 2)
+        return 200e-6 + 2.5 * ((ffts + prod) / cost.speedup(cost.threads(p),
+                                                             serial=cost.SERIAL_FFT)
                                + 4 * vol * (N * C + N * Cout) * 8 / cost.COPY_BYTES)
 
     def run(self, p, x, w):

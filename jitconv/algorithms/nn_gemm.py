@@ -76,7 +76,8 @@ def gemm_estimate(p):
     cog = p.wshape[0] // p.groups
     # BLAS is far from its peak with few output channels per group (a
     # depthwise layer is a matrix-vector product per group)
-    rate = cost.GEMM_MACS[item] * min(cost.threads(p), 2) / 2 * min(1.0, cog / 32)
+    rate = (cost.GEMM_MACS[item] * cost.speedup(cost.threads(p), serial=cost.SERIAL_GEMM)
+            * min(1.0, cog / 32))
     R, P = math.prod(p.wshape[1:]), math.prod(p.geo.out)
     calls = sum(1 for _ in chunks(p.xshape[0], R, P, item)) * p.groups
     return 30e-6 + 40e-6 * calls + p.macs / rate + p.xshape[0] * R * P * item / cost.COPY_BYTES

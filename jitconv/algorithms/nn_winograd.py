@@ -70,7 +70,8 @@ class Winograd(Candidate):
     def estimate(self, p):
         item = cost.itemsize(p)
         cog = p.wshape[0] // p.groups
-        rate = cost.GEMM_MACS[item] * min(cost.threads(p), 2) / 2 * min(1.0, cog / 32)
+        rate = (cost.GEMM_MACS[item] * cost.speedup(cost.threads(p), serial=cost.SERIAL_GEMM)
+            * min(1.0, cog / 32))
         N, C = p.xshape[:2]
         _, OH, OW = p.geo.out
         tiles = N * -(-OH // 2) * -(-OW // 2)

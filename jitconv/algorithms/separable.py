@@ -104,7 +104,7 @@ class Separable(Candidate):
         return work
 
     def estimate(self, p):
-        par = min(p.workers, 2)
+        par = cost.speedup(p.workers)
         return cost.DIRECT_FIXED * 3 + 20e-6 + self._passes(p) * cost.mac_cost(p) * 1.3 / par
 
     def run(self, p, a, k):
