@@ -14,7 +14,8 @@ the input, the weights or a constant ``cval``). float32 data with a float32
 output runs in single precision. Error (normwise, like every FFT
 convolution): ``max|err| <~ eps * log2(N) * ||x_ext||_2 * ||w||_2`` with
 ``eps`` of the precision used; taps SciPy drops (``|w| <= DBL_EPSILON``) are
-included.
+included. Plans are FFTW_ESTIMATE's: results are the same bits in every
+call, thread and process.
 """
 import math
 
@@ -93,4 +94,9 @@ class FilterFFT(Candidate):
         fshape = [next_fast_len(xe.shape[ax]) for ax in axes]
         crop = tuple(slice(wshape[ax] - 1, wshape[ax] - 1 + p.shape[ax]) if ax in axes
                      else slice(None) for ax in range(len(p.shape)))
-        return _fftw.freq_conv(xe, k, tuple(axes), fshape, crop, fd == np.float32, p.workers)
+        # FFTW_ESTIMATE plans (their own cache slot): a plan depends on the
+        # sizes only, so every call and every thread gets the same bits, as
+        # SciPy's direct sums do (its tests compare threaded calls exactly)
+        with _fftw.planning("estimate", None):
+            return _fftw.freq_conv(xe, k, tuple(axes), fshape, crop, fd == np.float32,
+                                   p.workers, slot="filter")
