@@ -128,8 +128,9 @@ def c_cast(raw, dtype):
 
     Floats round; integers truncate, and out-of-range values wrap as the C
     casts of SciPy's build do on x86-64: ``uint32`` through a 64-bit
-    conversion, ``bool`` as an 8-bit unsigned value (``npy_bool``), so
-    ``0.5`` and ``256.0`` are False; the rest as NumPy casts.
+    conversion, ``bool`` as an 8-bit unsigned value (``npy_bool`` is a byte:
+    ``0.5`` and ``256.0`` are False, ``2.0`` is the byte 2, which a later
+    pass reads as 2, as SciPy's does); the rest as NumPy casts.
     """
     dtype = np.dtype(dtype)
     if raw.dtype == dtype:
@@ -138,7 +139,7 @@ def c_cast(raw, dtype):
         return raw.astype(dtype)
     with np.errstate(invalid="ignore"):
         if dtype.kind == "b":
-            return (raw.astype(np.uint8) != 0).astype(dtype, copy=False)
+            return raw.astype(np.uint8).view(dtype)
         if dtype.kind == "u" and dtype.itemsize == 4:
             return raw.astype(np.int64).astype(dtype)
         return raw.astype(dtype)
@@ -149,6 +150,8 @@ def finish(call, cand, raw):
     f = call.finish
     if isinstance(f, FilterFinish):
         res = c_cast(raw, f.dtype)
+        if f.shape is not None:
+            res = res.reshape(f.shape)
         if f.out is None:
             return res
         np.copyto(f.out, res, casting="unsafe")

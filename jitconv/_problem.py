@@ -345,9 +345,11 @@ class NNFinish:
 @dataclass(frozen=True)
 class FilterFinish:
     """ndimage filters: the raw result written in the output dtype with the
-    casts of SciPy's C code, into ``out`` (the caller's array) or a new array."""
+    casts of SciPy's C code, into ``out`` (the caller's array) or a new array;
+    ``shape``: the result's shape where the problem's differs (0-d inputs)."""
     dtype: np.dtype
     out: object = None
+    shape: tuple = None
 
 
 @dataclass

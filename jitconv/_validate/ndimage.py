@@ -18,7 +18,7 @@ import warnings
 from collections.abc import Iterable
 
 import numpy as np
-from numpy.lib.array_utils import normalize_axis_index
+from numpy.exceptions import AxisError
 
 from .. import _config
 from .._dtypes import native_str
@@ -54,6 +54,16 @@ def _stacklevel():
     while f is not None and f.f_globals.get("__name__", "").startswith("jitconv."):
         f, level = f.f_back, level + 1
     return level
+
+
+def normalize_axis_index(axis, ndim):
+    """SciPy's ``normalize_axis_index``: a range check only (types are checked
+    later, by the C extension's argument parsing)."""
+    if axis < -ndim or axis >= ndim:
+        raise AxisError(f"axis {axis} is out of bounds for array of dimension {ndim}")
+    if axis < 0:
+        axis = axis + ndim
+    return axis
 
 
 def canonical_mode(mode):
@@ -298,6 +308,7 @@ def correlate(input, weights, output, mode, cval, origin, convolution, axes, wor
     x = input
     if input.ndim == 0:  # one tap, no axis: a 1-d problem of one element
         x, w, origins = input.reshape(1), w.reshape(1), [0]
+        fin = FilterFinish(fin.dtype, fin.out, ())
     taps = int(np.count_nonzero(np.abs(w) > EPS))
     p = _problem("nd", x, w.shape, -1, (mode,) * x.ndim, origins, fin, workers, taps)
     return Call(p, (x, w, cv), fin, pending=True)
@@ -321,6 +332,7 @@ def correlate1d(input, weights, axis, output, mode, cval, origin, workers):
     if invalid_origin(origin, len(weights)):
         raise ValueError(MSG_ORIGIN_1D)
     mode = canonical_mode(mode)
+    axis = operator.index(axis)
     writeable(fin)
     cv = c_double(cval)
     origin = operator.index(origin)
@@ -424,6 +436,7 @@ def uniform_filter1d(input, size, axis=-1, output=None, mode="reflect", cval=0.0
         raise ValueError("invalid origin")
     mode = canonical_mode(mode)
     size = operator.index(size)
+    axis = operator.index(axis)
     writeable(fin)
     if not complex_output:
         return _uniform(input, size, axis, fin, mode, cval, origin, workers)

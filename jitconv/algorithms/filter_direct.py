@@ -39,6 +39,15 @@ def kernel_dtype(x, cd, cval, rows):
     return np.dtype(cd)
 
 
+def as_kernel(x, cd):
+    """``x`` as a C-contiguous array of dtype ``cd``; a bool array by its bytes
+    (SciPy reads ``npy_bool`` as a number: a byte 2 left by an earlier pass
+    of a bool output is 2, where NumPy's cast would give 1)."""
+    if x.dtype.kind == "b":
+        x = x.view(np.uint8)
+    return np.ascontiguousarray(x, dtype=cd)
+
+
 def _blocks(ntasks, workers, parallel):
     if not parallel or workers < 2:
         return 1
@@ -56,7 +65,7 @@ def run_nd(x, w, modes, origins, cval, cd, workers, parallel=None):
     D = len(shape)
     N = shape[-1]
     R = math.prod(shape[:-1])
-    xs = np.ascontiguousarray(x, dtype=cd).reshape(R, N)
+    xs = as_kernel(x, cd).reshape(R, N)
     out = np.empty((R, N), cd)
     m = w.shape
     mlast = m[-1]
@@ -104,7 +113,7 @@ def run_line(x, w, axis, mode, origin, cval, sym, cd, workers, parallel=None):
     par = _parallel(math.prod(shape) * m, parallel)
     if last:
         N = shape[-1]
-        xs = np.ascontiguousarray(x, dtype=cd).reshape(-1, N)
+        xs = as_kernel(x, cd).reshape(-1, N)
         out = np.empty(xs.shape, cd)
         chunk = min(N, CHUNK)
         ntasks = xs.shape[0] * ((N + chunk - 1) // chunk)
@@ -115,7 +124,7 @@ def run_line(x, w, axis, mode, origin, cval, sym, cd, workers, parallel=None):
                         lead, float(cval), scratch), workers, par, "filter-line")
         return out.reshape(shape)
     O, L, I = _rows_view(shape, axis)
-    xs = np.ascontiguousarray(x, dtype=cd).reshape(O, L, I)
+    xs = as_kernel(x, cd).reshape(O, L, I)
     out = np.empty(xs.shape, cd)
     chunk = min(I, INNER)
     ntasks = O * L * ((I + chunk - 1) // chunk)
@@ -137,7 +146,7 @@ def run_uniform(x, size, axis, mode, origin, cval, cd, workers, parallel=None):
     par = _parallel(math.prod(shape) * 4, parallel)
     if last:
         N = shape[-1]
-        xs = np.ascontiguousarray(x, dtype=cd).reshape(-1, N)
+        xs = as_kernel(x, cd).reshape(-1, N)
         out = np.empty(xs.shape, cd)
         nblk = _blocks(xs.shape[0], workers, par)
         scratch = np.empty((nblk, N + size - 1))
@@ -146,7 +155,7 @@ def run_uniform(x, size, axis, mode, origin, cval, cd, workers, parallel=None):
                         float(cval), scratch), workers, par, "filter-uniform")
         return out.reshape(shape)
     O, L, I = _rows_view(shape, axis)
-    xs = np.ascontiguousarray(x, dtype=cd).reshape(O, L, I)
+    xs = as_kernel(x, cd).reshape(O, L, I)
     out = np.empty(xs.shape, cd)
     chunk = min(I, INNER)
     nblk = _blocks(O * ((I + chunk - 1) // chunk), workers, par)
