@@ -123,7 +123,11 @@ def test_exact_candidates_are_scipy_bit_for_bit(ndim, mode, parity):
     for (name, make, kw, rule), (idt, ospec) in itertools.product(_cases(ndim, parity), DTYPES):
         x = data(shape, idt)
         kwargs = dict(kw, mode=mode, cval=2.5, output=_output(ospec, shape, idt))
+        # the parallel candidates on some 2-d cases (a launch costs more than
+        # these tiny filters), their serial twins elsewhere: the same bits
         cid = "filter-running" if rule == "uniform" else "filter-direct"
+        if ndim != 2 or mode not in ("reflect", "wrap", "grid-constant"):
+            cid += "-serial"
         got, want, log = both(name, make(x), kwargs, cid)
         assert_same(got, want)
         assert log and all(p.startswith(f"filter-{rule}-") for p in log), (name, log)
@@ -218,7 +222,7 @@ def test_inputs_are_never_modified():
     x = data((8, 9), np.float32)
     w = weights((3, 3))
     x0, w0 = x.copy(), w.copy()
-    for cid in ("filter-direct", "filter-fft", "filter-separable"):
+    for cid in ("filter-direct", "filter-direct-serial", "filter-fft", "filter-separable"):
         with jitconv.force(cid):
             jd.correlate(x, w, mode="constant")
             jd.convolve(x, np.outer(w[0], w[1]))
@@ -321,13 +325,13 @@ def test_planner_key_holds_the_mode_and_explain_works():
     keys = set()
     for mode in ("reflect", "wrap", "constant", "grid-constant"):
         e = jitconv.explain(jd.correlate, x, w, mode=mode)
-        assert e.chosen in ("filter-direct", "filter-fft")
+        assert e.chosen in ("filter-direct", "filter-direct-serial", "filter-fft")
         keys.add(e.key)
     assert len(keys) == 3  # grid-constant is constant
     e = jitconv.explain(jd.gaussian_filter, x, 2.0)
-    assert e.chosen == "filter-direct" and e.key[1] == "line"
+    assert e.chosen.startswith("filter-direct") and e.key[1] == "line"
     e = jitconv.explain(jd.uniform_filter, x.astype(np.uint8), 5)
-    assert e.chosen == "filter-running"
+    assert e.chosen.startswith("filter-running") and e.reason == "integer-output"
 
 
 def test_threads_give_the_same_bits():

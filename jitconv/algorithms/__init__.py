@@ -9,9 +9,9 @@ from .base import FAMILIES, Candidate, Reduction, Registry
 from .boundary import BoundaryDirect
 from .direct import DirectParallel, DirectSerial
 from .fft import FFT
-from .filter_direct import FilterDirect
+from .filter_direct import FilterDirect, FilterDirectSerial
 from .filter_fft import FilterFFT
-from .filter_running import FilterRunning
+from .filter_running import FilterRunning, FilterRunningSerial
 from .filter_separable import FilterSeparable
 from .nn_direct import Direct as NNDirect
 from .nn_fft import FFTConv as NNFFT
@@ -27,7 +27,8 @@ REGISTRY = Registry([
     # boundary: convolve2d / correlate2d
     BoundaryDirect(),
     # filter: scipy.ndimage (the exact candidates first: SciPy's own sums)
-    FilterDirect(), FilterRunning(), FilterSeparable(), FilterFFT(),
+    FilterDirectSerial(), FilterDirect(), FilterRunningSerial(), FilterRunning(),
+    FilterSeparable(), FilterFFT(),
     # CNN ops
     NNGemm(), NNGrid(), NNDirect(), NNWinograd(), NNFFT(),
     NNCol2im(), NNAsConv(), NNWeightGemm(),

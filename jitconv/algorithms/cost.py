@@ -101,15 +101,19 @@ def filter_taps(p):
     return max(1, p.taps)
 
 
-def filter_direct(p):
-    work = p.size * filter_taps(p) * FILTER_TAP
-    par = filter_threads(p) if p.size * p.taps >= _config.SERIAL_WORK else 1
-    return DIRECT_FIXED + (work + p.size * FILTER_COPY) / par
+def filter_direct(p, parallel):
+    work = p.size * (filter_taps(p) * FILTER_TAP + FILTER_COPY)
+    if not parallel:
+        return DIRECT_FIXED + work
+    return DIRECT_FIXED + PARALLEL_FIXED + work / filter_threads(p)
 
 
-def filter_running(p):
+def filter_running(p, parallel):
     last = p.axis == len(p.shape) - 1
-    return DIRECT_FIXED + p.size * FILTER_RUN[last] / filter_threads(p)
+    work = p.size * FILTER_RUN[last]
+    if not parallel:
+        return DIRECT_FIXED + work
+    return DIRECT_FIXED + PARALLEL_FIXED + work / filter_threads(p)
 
 
 def filter_separable(p):

@@ -5,10 +5,12 @@ input as C-contiguous rows of the kernels' dtype, the boundary mode as index
 maps (``jitconv._extend``), the weights as taps, the work as blocks of
 disjoint outputs with a row of scratch each.
 
-Candidate ``filter-direct``: the ``nd`` rule (``correlate``/``convolve``)
-and the ``line`` rule (``correlate1d`` and every separable filter's pass),
-serial or parallel by the amount of work. Its results are SciPy's, bit for
-bit: integer outputs truncate exactly where SciPy's do.
+Candidates ``filter-direct`` (parallel over blocks of outputs) and
+``filter-direct-serial`` (one thread: small problems, busy machines): the
+``nd`` rule (``correlate``/``convolve``) and the ``line`` rule
+(``correlate1d`` and every separable filter's pass). Their results are
+SciPy's, bit for bit, for any thread count: integer outputs truncate
+exactly where SciPy's do.
 """
 import math
 
@@ -169,18 +171,27 @@ def run_uniform(x, size, axis, mode, origin, cval, cd, workers, parallel=None):
 
 class FilterDirect(Candidate):
     """SciPy's sums for ``correlate``/``convolve`` (N-d taps in C order) and
-    ``correlate1d`` (SciPy's symmetric/antisymmetric/general formulas)."""
+    ``correlate1d`` (SciPy's symmetric/antisymmetric/general formulas), on
+    the call's threads."""
     id = "filter-direct"
     kind = "filter"
     family = "direct"
+    parallel = True
 
     def supports(self, p):
-        return p.rule in ("nd", "line")
+        return p.rule in ("nd", "line") and (not self.parallel or _launch.parallel_ok(p.workers))
 
     def estimate(self, p):
-        return cost.filter_direct(p)
+        return cost.filter_direct(p, self.parallel)
 
     def run(self, p, x, w, cval):
         if p.rule == "nd":
-            return run_nd(x, w, p.modes, p.origins, cval, p.cdtype, p.workers)
-        return run_line(x, w, p.axis, p.modes[0], p.origins[0], cval, p.sym, p.cdtype, p.workers)
+            return run_nd(x, w, p.modes, p.origins, cval, p.cdtype, p.workers, self.parallel)
+        return run_line(x, w, p.axis, p.modes[0], p.origins[0], cval, p.sym, p.cdtype, p.workers,
+                        self.parallel)
+
+
+class FilterDirectSerial(FilterDirect):
+    """``filter-direct`` on one thread (the same bits)."""
+    id = "filter-direct-serial"
+    parallel = False
