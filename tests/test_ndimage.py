@@ -364,11 +364,13 @@ def test_property_exact_equals_scipy(shape, data_):
     x = data(tuple(shape), dt, seed)
     w = weights(wshape, seed + 1)
     axis = data_.draw(st.integers(0, nd_ - 1))
-    for name, args, kw in (("correlate", (x, w), {"origin": origin}),
-                           ("convolve", (x, w), {"origin": origin}),
-                           ("correlate1d", (x, w.ravel()), {"axis": axis}),
-                           ("uniform_filter", (x, list(wshape)), {"origin": origin})):
-        got, want, _ = both(name, args, dict(kw, mode=mode, cval=0.5))
+    par = data_.draw(st.sampled_from(["", "-serial"]))
+    for name, args, kw, cid in (
+            ("correlate", (x, w), {"origin": origin}, "filter-direct"),
+            ("convolve", (x, w), {"origin": origin}, "filter-direct"),
+            ("correlate1d", (x, w.ravel()), {"axis": axis}, "filter-direct"),
+            ("uniform_filter", (x, list(wshape)), {"origin": origin}, "filter-running")):
+        got, want, _ = both(name, args, dict(kw, mode=mode, cval=0.5), cid + par)
         assert_same(got, want)
 
 

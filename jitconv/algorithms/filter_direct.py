@@ -62,7 +62,7 @@ def _parallel(work, parallel):
 
 def run_nd(x, w, modes, origins, cval, cd, workers, parallel=None):
     """``correlate`` of ``x`` with N-d weights ``w`` (SciPy's ``NI_Correlate`` sum)."""
-    cd = np.dtype(cd)
+    cd = kernel_dtype(x, cd, cval, rows="constant" in modes)
     shape = x.shape
     D = len(shape)
     N = shape[-1]
@@ -83,7 +83,7 @@ def run_nd(x, w, modes, origins, cval, cd, workers, parallel=None):
     w2 = np.ascontiguousarray(w, dtype=np.float64).reshape(-1, mlast)
     keep = np.abs(w2) > EPS
     tap_ptr = np.concatenate([[0], np.cumsum(keep.sum(axis=1))]).astype(np.int64)
-    tap_b = np.nonzero(keep)[1].astype(np.int64)
+    tap_kr, tap_b = (a.astype(np.int64) for a in np.nonzero(keep))
     tap_w = np.ascontiguousarray(w2[keep])
     elead = mlast // 2 + origins[-1]
     emap = line_map(N, mlast, elead, modes[-1])
@@ -92,9 +92,11 @@ def run_nd(x, w, modes, origins, cval, cd, workers, parallel=None):
     par = _parallel(R * N * max(1, tap_w.size), parallel)
     nblk = _blocks(ntasks, workers, par)
     scratch = np.empty((nblk, 2 * chunk + mlast - 1))
+    srcbuf = np.empty((nblk, w2.shape[0]), dtype=np.int64)
+    crow = _launch.readonly(np.full(chunk, cval, dtype=cd))
     _launch.launch(_k.nd_parallel, _k.nd_serial,
-                   (_launch.readonly(xs), out, chunk, lead, klead, rstride, maps, tap_ptr, tap_b,
-                    tap_w, emap, elead, mlast, float(cval), scratch),
+                   (_launch.readonly(xs), out, chunk, lead, klead, rstride, maps, tap_ptr, tap_kr,
+                    tap_b, tap_w, emap, elead, mlast, float(cval), crow, srcbuf, scratch),
                    workers, par, "filter-nd")
     return out.reshape(shape)
 
@@ -150,8 +152,8 @@ def run_uniform(x, size, axis, mode, origin, cval, cd, workers, parallel=None):
         N = shape[-1]
         xs = as_kernel(x, cd).reshape(-1, N)
         out = np.empty(xs.shape, cd)
-        nblk = _blocks(xs.shape[0], workers, par)
-        scratch = np.empty((nblk, N + size - 1))
+        nblk = _blocks((xs.shape[0] + 3) // 4, workers, par)
+        scratch = np.empty((nblk, 4 * (N + size - 1) + 4 * N))
         _launch.launch(_k.uniform_last_parallel, _k.uniform_last_serial,
                        (_launch.readonly(xs), out, int(size), line_map(N, size, lead, mode), lead,
                         float(cval), scratch), workers, par, "filter-uniform")

@@ -99,15 +99,65 @@ def _borders(c0, n, ja, jb):
 
 # -------------------------------------------------- nd: NI_Correlate
 @njit(**SERIAL)
-def _nd_block(b, nblk, x, out, chunk, lead, klead, rstride, maps, tap_ptr, tap_b, tap_w,
-              emap, elead, mlast, cval, scratch):
+def _at(x, crow, r):
+    """Row ``r`` of ``x``, or the constant row where ``r`` is -1."""
+    if r < 0:
+        return crow
+    return x[r]
+
+
+@njit(**SERIAL)
+def _taps_rows(acc, a0, n, x, crow, srcs, s0, tap_kr, tap_b, tap_w, p0, p1):
+    """``acc[a0 + j] += w[p] * row(p)[s0 + j + b[p]]`` for taps ``p0 <= p < p1`` in
+    order, where ``row(p)`` is the source row of the tap's kernel row (the
+    constant row, read from 0, where it is outside): every tap of the kernel
+    in one sweep of four, whatever row it sits in."""
+    av = acc[a0:a0 + n]
+    p = p0
+    while p + 4 <= p1:
+        r0 = srcs[tap_kr[p]]
+        r1 = srcs[tap_kr[p + 1]]
+        r2 = srcs[tap_kr[p + 2]]
+        r3 = srcs[tap_kr[p + 3]]
+        o0 = s0 + tap_b[p] if r0 >= 0 else 0
+        o1 = s0 + tap_b[p + 1] if r1 >= 0 else 0
+        o2 = s0 + tap_b[p + 2] if r2 >= 0 else 0
+        o3 = s0 + tap_b[p + 3] if r3 >= 0 else 0
+        v0 = _at(x, crow, r0)[o0:o0 + n]
+        v1 = _at(x, crow, r1)[o1:o1 + n]
+        v2 = _at(x, crow, r2)[o2:o2 + n]
+        v3 = _at(x, crow, r3)[o3:o3 + n]
+        w0, w1, w2, w3 = tap_w[p], tap_w[p + 1], tap_w[p + 2], tap_w[p + 3]
+        for j in range(n):
+            v = av[j]
+            v += w0 * v0[j]
+            v += w1 * v1[j]
+            v += w2 * v2[j]
+            v += w3 * v3[j]
+            av[j] = v
+        p += 4
+    while p < p1:
+        r0 = srcs[tap_kr[p]]
+        o0 = s0 + tap_b[p] if r0 >= 0 else 0
+        v0 = _at(x, crow, r0)[o0:o0 + n]
+        w0 = tap_w[p]
+        for j in range(n):
+            av[j] += w0 * v0[j]
+        p += 1
+
+
+@njit(**SERIAL)
+def _nd_block(b, nblk, x, out, chunk, lead, klead, rstride, maps, tap_ptr, tap_kr, tap_b, tap_w,
+              emap, elead, mlast, cval, crow, srcbuf, scratch):
     R, N = x.shape
     nch = (N + chunk - 1) // chunk
     lo, hi = _span(b, nblk, R * nch)
     acc = scratch[b, :chunk]
     e = scratch[b, chunk:]
+    srcs = srcbuf[b]
     D1 = lead.shape[0]
     KR = tap_ptr.shape[0] - 1
+    P = tap_ptr[KR]
     ja = elead
     jb = N - mlast + elead + 1
     for t in range(lo, hi):
@@ -116,70 +166,77 @@ def _nd_block(b, nblk, x, out, chunk, lead, klead, rstride, maps, tap_ptr, tap_b
         n = min(chunk, N - c0)
         for j in range(n):
             acc[j] = 0.0
-        l0, l1, r0, r1 = _borders(c0, n, ja, jb)
+        # the source row of every kernel row (-1: outside, the constant)
         for kr in range(KR):
-            p0 = tap_ptr[kr]
-            p1 = tap_ptr[kr + 1]
-            if p0 == p1:
-                continue
             src = 0
-            outside = False
             rr = r
             kk = kr
             for d in range(D1 - 1, -1, -1):
                 s = maps[d, rr % lead[d], kk % klead[d]]
                 rr //= lead[d]
                 kk //= klead[d]
-                if s < 0:
-                    outside = True
-                src += s * rstride[d]
-            if outside:
-                for p in range(p0, p1):
-                    c = tap_w[p] * cval
-                    for j in range(n):
-                        acc[j] += c
-                continue
-            xr = x[src]
-            if l1 < r0:  # interior: read the row in place
-                _taps(acc, l1 - c0, r0 - l1, xr, l1 - elead, tap_b, tap_w, p0, p1)
-            if l0 < l1:
-                _extend(e, xr, emap, l0, l1 - l0 + mlast - 1, cval)
-                _taps(acc, 0, l1 - l0, e, 0, tap_b, tap_w, p0, p1)
-            if r0 < r1:
-                _extend(e, xr, emap, r0, r1 - r0 + mlast - 1, cval)
-                _taps(acc, r0 - c0, r1 - r0, e, 0, tap_b, tap_w, p0, p1)
+                if s < 0 or src < 0:
+                    src = -1
+                else:
+                    src += s * rstride[d]
+            srcs[kr] = src
+        l0, l1, r0, r1 = _borders(c0, n, ja, jb)
+        if l1 < r0:  # interior outputs: every tap reads its row in place
+            _taps_rows(acc, l1 - c0, r0 - l1, x, crow, srcs, l1 - elead, tap_kr, tap_b, tap_w,
+                       0, P)
+        if l0 < l1 or r0 < r1:  # border outputs: kernel row by kernel row, extended
+            for kr in range(KR):
+                p0 = tap_ptr[kr]
+                p1 = tap_ptr[kr + 1]
+                if p0 == p1:
+                    continue
+                src = srcs[kr]
+                for sa, sb in ((l0, l1), (r0, r1)):
+                    if sa >= sb:
+                        continue
+                    if src < 0:
+                        for p in range(p0, p1):
+                            c = tap_w[p] * cval
+                            for j in range(sa - c0, sb - c0):
+                                acc[j] += c
+                    else:
+                        _extend(e, x[src], emap, sa, sb - sa + mlast - 1, cval)
+                        _taps(acc, sa - c0, sb - sa, e, 0, tap_b, tap_w, p0, p1)
         o = out[r, c0:c0 + n]
         for j in range(n):
             o[j] = acc[j]
 
 
 @njit(**PARALLEL)
-def nd_parallel(x, out, chunk, lead, klead, rstride, maps, tap_ptr, tap_b, tap_w, emap, elead,
-                mlast, cval, scratch):
+def nd_parallel(x, out, chunk, lead, klead, rstride, maps, tap_ptr, tap_kr, tap_b, tap_w, emap,
+                elead, mlast, cval, crow, srcbuf, scratch):
     """N-d correlation (``NI_Correlate``'s sum) of rows ``x`` into ``out``.
 
     Row ``r`` of ``x`` is the multi-index ``lead`` (C order) of the leading
     axes; ``maps[d, i, a]`` is the source index along leading axis ``d`` for
-    output ``i`` and kernel offset ``a`` (-1: constant). Kernel row ``kr``
-    (multi-index ``klead``) has taps ``tap_ptr[kr]:tap_ptr[kr+1]`` at offsets
-    ``tap_b`` with weights ``tap_w``; position ``p`` of the extended last
-    axis reads ``emap[p]``, and output ``j`` with tap ``b`` reads position
-    ``j + b`` (``elead`` positions precede the first output).
+    output ``i`` and kernel offset ``a`` (-1: constant). The taps, in C
+    order, are ``(tap_kr, tap_b, tap_w)``: kernel row (multi-index
+    ``klead``), offset along the last axis, weight; kernel row ``kr`` holds
+    taps ``tap_ptr[kr]:tap_ptr[kr+1]``. Position ``p`` of the extended last
+    axis reads ``emap[p]``; output ``j`` with tap ``b`` reads position ``j +
+    b`` (``elead`` positions precede the first output). ``crow`` holds
+    ``cval`` (exactly, in ``x``'s dtype); ``srcbuf`` and ``scratch`` one row
+    per block.
     """
     nblk = scratch.shape[0]
     for b in prange(nblk):
-        _nd_block(b, nblk, x, out, chunk, lead, klead, rstride, maps, tap_ptr, tap_b, tap_w,
-                  emap, elead, mlast, cval, scratch)
+        _nd_block(b, nblk, x, out, chunk, lead, klead, rstride, maps, tap_ptr, tap_kr, tap_b,
+                  tap_w, emap, elead, mlast, cval, crow, srcbuf, scratch)
 
 
 @njit(**SERIAL)
-def nd_serial(x, out, chunk, lead, klead, rstride, maps, tap_ptr, tap_b, tap_w, emap, elead,
-              mlast, cval, scratch):
+def nd_serial(x, out, chunk, lead, klead, rstride, maps, tap_ptr, tap_kr, tap_b, tap_w, emap,
+              elead, mlast, cval, crow, srcbuf, scratch):
     """Serial twin of ``nd_parallel``."""
     nblk = scratch.shape[0]
     for b in range(nblk):
-        _nd_block(b, nblk, x, out, chunk, lead, klead, rstride, maps, tap_ptr, tap_b, tap_w,
-                  emap, elead, mlast, cval, scratch)
+        _nd_block(b, nblk, x, out, chunk, lead, klead, rstride, maps, tap_ptr, tap_kr, tap_b,
+                  tap_w, emap, elead, mlast, cval, crow, srcbuf, scratch)
 
 
 # ------------------------------------------- line: NI_Correlate1D, last axis
@@ -435,35 +492,88 @@ def line_rows_serial(x, out, chunk, w, sym, rmap, crow, scratch):
 
 # --------------------------------------------- uniform: NI_UniformFilter1D
 @njit(**SERIAL)
+def _ext_line(e, xr, emap, elead, ne, cval):
+    """The whole extended line: borders through the map, the inside copied."""
+    N = xr.shape[0]
+    a = min(elead, ne)
+    _extend(e, xr, emap, 0, a, cval)
+    c = min(N, ne - a)
+    for q in range(c):
+        e[a + q] = xr[q]
+    for q in range(a + c, ne):
+        s = emap[q]
+        e[q] = cval if s < 0 else xr[s]
+
+
+@njit(**SERIAL)
 def _uniform_last_block(b, nblk, x, out, size, emap, elead, cval, scratch):
     R, N = x.shape
-    lo, hi = _span(b, nblk, R)
-    e = scratch[b]
+    ng = (R + 3) // 4
+    lo, hi = _span(b, nblk, ng)
     ne = N + size - 1
-    for r in range(lo, hi):
-        xr = x[r]
-        # the extended line: borders through the map, the inside copied
-        a = min(elead, ne)
-        _extend(e, xr, emap, 0, a, cval)
-        c = min(N, ne - a)
-        for q in range(c):
-            e[a + q] = xr[q]
-        for q in range(a + c, ne):
-            s = emap[q]
-            e[q] = cval if s < 0 else xr[s]
-        o = out[r]
-        s = 0.0
+    buf = scratch[b]
+    e0 = buf[0:ne]
+    e1 = buf[ne:2 * ne]
+    e2 = buf[2 * ne:3 * ne]
+    e3 = buf[3 * ne:4 * ne]
+    t0 = buf[4 * ne:4 * ne + N]
+    t1 = buf[4 * ne + N:4 * ne + 2 * N]
+    t2 = buf[4 * ne + 2 * N:4 * ne + 3 * N]
+    t3 = buf[4 * ne + 3 * N:4 * ne + 4 * N]
+    for g in range(lo, hi):
+        r = 4 * g
+        k = min(4, R - r)
+        # four lines at once: four independent add chains keep the core busy
+        # (one chain waits on its add's latency); missing lines repeat the last
+        _ext_line(e0, x[r], emap, elead, ne, cval)
+        _ext_line(e1, x[min(r + 1, R - 1)], emap, elead, ne, cval)
+        _ext_line(e2, x[min(r + 2, R - 1)], emap, elead, ne, cval)
+        _ext_line(e3, x[min(r + 3, R - 1)], emap, elead, ne, cval)
+        s0 = 0.0
+        s1 = 0.0
+        s2 = 0.0
+        s3 = 0.0
         for q in range(size):
-            s += e[q]
-        o[0] = s / size
+            s0 += e0[q]
+            s1 += e1[q]
+            s2 += e2[q]
+            s3 += e3[q]
+        t0[0] = s0
+        t1[0] = s1
+        t2[0] = s2
+        t3[0] = s3
         for j in range(1, N):
-            s += e[j + size - 1] - e[j - 1]
-            o[j] = s / size
+            s0 += e0[j + size - 1] - e0[j - 1]
+            s1 += e1[j + size - 1] - e1[j - 1]
+            s2 += e2[j + size - 1] - e2[j - 1]
+            s3 += e3[j + size - 1] - e3[j - 1]
+            t0[j] = s0
+            t1[j] = s1
+            t2[j] = s2
+            t3[j] = s3
+        # the divisions apart, vectorised (the same quotients)
+        o = out[r]
+        for j in range(N):
+            o[j] = t0[j] / size
+        if k > 1:
+            o = out[r + 1]
+            for j in range(N):
+                o[j] = t1[j] / size
+        if k > 2:
+            o = out[r + 2]
+            for j in range(N):
+                o[j] = t2[j] / size
+        if k > 3:
+            o = out[r + 3]
+            for j in range(N):
+                o[j] = t3[j] / size
 
 
 @njit(**PARALLEL)
 def uniform_last_parallel(x, out, size, emap, elead, cval, scratch):
-    """``uniform_filter1d`` along the last axis of rows ``x``: SciPy's running sum."""
+    """``uniform_filter1d`` along the last axis of rows ``x``: SciPy's running
+    sum, four lines per task (``scratch`` rows: four extended lines and four
+    lines of sums)."""
     nblk = scratch.shape[0]
     for b in prange(nblk):
         _uniform_last_block(b, nblk, x, out, size, emap, elead, cval, scratch)
@@ -522,8 +632,8 @@ def uniform_rows_serial(x, out, chunk, size, rmap, crow, scratch):
         _uniform_rows_block(b, nblk, x, out, chunk, size, rmap, crow, scratch)
 
 
-enable_cache(_span, _taps, _extend, _borders, _nd_block, nd_parallel, nd_serial, _line,
+enable_cache(_span, _taps, _extend, _borders, _at, _taps_rows, _nd_block, nd_parallel, nd_serial, _line,
              _line_last_block, line_last_parallel, line_last_serial, _row, _line_rows_block,
-             line_rows_parallel, line_rows_serial, _uniform_last_block, uniform_last_parallel,
+             line_rows_parallel, line_rows_serial, _ext_line, _uniform_last_block, uniform_last_parallel,
              uniform_last_serial, _uniform_rows_block, uniform_rows_parallel,
              uniform_rows_serial)
