@@ -184,24 +184,18 @@ def _nd_block(b, nblk, x, out, chunk, lead, klead, rstride, maps, tap_ptr, tap_k
         if l1 < r0:  # interior outputs: every tap reads its row in place
             _taps_rows(acc, l1 - c0, r0 - l1, x, crow, srcs, l1 - elead, tap_kr, tap_b, tap_w,
                        0, P)
-        if l0 < l1 or r0 < r1:  # border outputs: kernel row by kernel row, extended
-            for kr in range(KR):
-                p0 = tap_ptr[kr]
-                p1 = tap_ptr[kr + 1]
-                if p0 == p1:
-                    continue
-                src = srcs[kr]
-                for sa, sb in ((l0, l1), (r0, r1)):
-                    if sa >= sb:
-                        continue
-                    if src < 0:
-                        for p in range(p0, p1):
-                            c = tap_w[p] * cval
-                            for j in range(sa - c0, sb - c0):
-                                acc[j] += c
+        # border outputs (a few per line): each tap read through the maps
+        for sa, sb in ((l0, l1), (r0, r1)):
+            for j in range(sa, sb):
+                v = acc[j - c0]
+                for p in range(P):
+                    src = srcs[tap_kr[p]]
+                    col = emap[j + tap_b[p]]
+                    if src < 0 or col < 0:
+                        v += tap_w[p] * cval
                     else:
-                        _extend(e, x[src], emap, sa, sb - sa + mlast - 1, cval)
-                        _taps(acc, sa - c0, sb - sa, e, 0, tap_b, tap_w, p0, p1)
+                        v += tap_w[p] * x[src, col]
+                acc[j - c0] = v
         o = out[r, c0:c0 + n]
         for j in range(n):
             o[j] = acc[j]
