@@ -90,8 +90,11 @@ class FilterFFT(Candidate):
         axes = _geometry(p)[0]
         if not axes:
             return False
+        # ~6 spectra-sized buffers of a batch of blocks, and the output
         item = 8 if p.cdtype == np.float32 else 16
-        return cost.fits_memory(6 * item * BATCH_VALUES + 3 * p.size * item)
+        batch = p.size // math.prod(p.shape[ax] for ax in axes)
+        vol = max(BATCH_VALUES, math.prod(f for f, _ in blocks(p)) * batch)
+        return cost.fits_memory(6 * item * vol + 2 * p.size * item)
 
     def estimate(self, p):
         axes = _geometry(p)[0]
