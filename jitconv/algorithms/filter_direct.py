@@ -96,7 +96,7 @@ def run_nd(x, w, modes, origins, cval, cd, workers, parallel=None):
     ntasks = R * ((N + chunk - 1) // chunk)
     par = _parallel(R * N * max(1, tap_w.size), parallel)
     nblk = _blocks(ntasks, workers, par)
-    scratch = np.empty((nblk, 2 * chunk + mlast - 1))
+    scratch = np.empty((nblk, chunk))
     srcbuf = np.empty((nblk, w2.shape[0]), dtype=np.int64)
     crow = _launch.readonly(np.full(chunk, cval, dtype=cd))
     _launch.launch(_k.nd_parallel, _k.nd_serial,

@@ -19,10 +19,10 @@ is float32). Inputs are read through index maps of the boundary mode
 
 What the kernels never do: validate, allocate inside a parallel loop (each
 block of tasks has a row of the preallocated ``scratch``), materialise a
-padded copy of the input (interior outputs read the input in place; only the
-border outputs of a line go through a small extended buffer), reassociate a
-sum (unrolled loops keep each output's order: ``v = acc[j]; v += a; v +=
-b``), or use fast-math.
+padded copy of the input (interior outputs read the input in place; border
+outputs read through the maps, or for 1-d lines through a small extended
+buffer), reassociate a sum (unrolled loops keep each output's order: ``v =
+acc[j]; v += a; v += b``), or use fast-math.
 
 Error bound (SciPy's own): an ``nd``/``line`` output with taps ``w`` over
 values ``x`` is a sequential float64 sum: ``|err| <= taps * eps64 *
@@ -49,35 +49,7 @@ def _span(b, nblk, ntasks):
     return b * ntasks // nblk, (b + 1) * ntasks // nblk
 
 
-# ------------------------------------------------------------- tap sums
-@njit(**SERIAL)
-def _taps(acc, a0, n, src, s0, tb, tw, p0, p1):
-    """``acc[a0 + j] += tw[p] * src[s0 + j + tb[p]]`` for taps ``p0 <= p < p1`` in
-    order, ``0 <= j < n``; four taps per sweep over ``acc`` (same order)."""
-    av = acc[a0:a0 + n]
-    p = p0
-    while p + 4 <= p1:
-        w0, w1, w2, w3 = tw[p], tw[p + 1], tw[p + 2], tw[p + 3]
-        v0 = src[s0 + tb[p]:s0 + tb[p] + n]
-        v1 = src[s0 + tb[p + 1]:s0 + tb[p + 1] + n]
-        v2 = src[s0 + tb[p + 2]:s0 + tb[p + 2] + n]
-        v3 = src[s0 + tb[p + 3]:s0 + tb[p + 3] + n]
-        for j in range(n):
-            v = av[j]
-            v += w0 * v0[j]
-            v += w1 * v1[j]
-            v += w2 * v2[j]
-            v += w3 * v3[j]
-            av[j] = v
-        p += 4
-    while p < p1:
-        w0 = tw[p]
-        v0 = src[s0 + tb[p]:s0 + tb[p] + n]
-        for j in range(n):
-            av[j] += w0 * v0[j]
-        p += 1
-
-
+# ------------------------------------------------------------- shared
 @njit(**SERIAL)
 def _extend(e, xr, emap, start, count, cval):
     """``e[q] = xr[emap[start + q]]`` (``cval`` where the map is -1), ``q < count``."""
@@ -152,8 +124,7 @@ def _nd_block(b, nblk, x, out, chunk, lead, klead, rstride, maps, tap_ptr, tap_k
     R, N = x.shape
     nch = (N + chunk - 1) // chunk
     lo, hi = _span(b, nblk, R * nch)
-    acc = scratch[b, :chunk]
-    e = scratch[b, chunk:]
+    acc = scratch[b]
     srcs = srcbuf[b]
     D1 = lead.shape[0]
     KR = tap_ptr.shape[0] - 1
@@ -626,7 +597,7 @@ def uniform_rows_serial(x, out, chunk, size, rmap, crow, scratch):
         _uniform_rows_block(b, nblk, x, out, chunk, size, rmap, crow, scratch)
 
 
-enable_cache(_span, _taps, _extend, _borders, _at, _taps_rows, _nd_block, nd_parallel, nd_serial, _line,
+enable_cache(_span, _extend, _borders, _at, _taps_rows, _nd_block, nd_parallel, nd_serial, _line,
              _line_last_block, line_last_parallel, line_last_serial, _row, _line_rows_block,
              line_rows_parallel, line_rows_serial, _ext_line, _uniform_last_block, uniform_last_parallel,
              uniform_last_serial, _uniform_rows_block, uniform_rows_parallel,
