@@ -383,6 +383,13 @@ def test_threads_give_the_same_bits():
         assert_same(two, one)
         if jitconv._config.CPUS > 1:
             assert any(p.endswith("-parallel") for p in log), log
+    # the FFT's blocks, shared among threads, give the same bits as one thread
+    y = data((700, 650), np.float64)
+    k = np.random.default_rng(4).standard_normal((40, 33))
+    with jitconv.force("filter-fft"):
+        one = jd.convolve(y, k, mode="wrap", workers=1)
+        two = jd.convolve(y, k, mode="wrap", workers=2)
+    assert_same(two, one)
 
 
 # ------------------------------------------------------------------ properties
