@@ -12,6 +12,10 @@ operands, finishing rule; see ``_problem``) and hands it to ``execute``:
 - **finish**: the raw result becomes the oracle's: dtype (rounding and
   casting rules), shape, warnings.
 
+``scipy.ndimage``'s separable, complex and derivative filters are several
+filter calls (``Chain``, ``Combine``): ``run_node`` runs them in SciPy's
+order, every intermediate result written in the output dtype as SciPy does.
+
 Also here: ``Bound`` (the internals of ``jitconv.plan``), ``Explanation``
 and the dry run behind ``jitconv.explain``, and ``choose_conv_method``.
 """
@@ -26,12 +30,12 @@ import numpy as np
 
 from . import _config, _fftw, _planner
 from ._dtypes import native
-from ._problem import (Answer, BoundaryFinish, Call, Fallback, FreqFinish, NNFinish,
-                       SignalFinish)
+from ._problem import (Answer, BoundaryFinish, Call, Chain, Combine, Fallback, FilterFinish,
+                       FreqFinish, NNFinish, SignalFinish)
 from ._shapes import out_shape
 from ._validate import signal as check_signal
 from ._validate.signal import mode_auto
-from .algorithms import FAMILIES, Reduction, guards, separable
+from .algorithms import FAMILIES, Reduction, filter_separable, guards, separable
 
 _NAN_WARNING = ("Use of fft convolution on input with NAN or inf results in NAN"
                 " or inf output. Consider using method='direct' instead.")
@@ -45,11 +49,13 @@ _DIRECT = FAMILIES["direct"]
 def execute(call):
     """The result of a validated call (``Call``, ``Answer`` or ``Fallback``)."""
     if getattr(_dry, "on", False):
-        raise _Explained(explain_call(call))
+        raise _Explained(explain_call(first_call(call)))
     if isinstance(call, Answer):
         return call.value
     if isinstance(call, Fallback):
         return scipy_fallback(call)
+    if isinstance(call, (Chain, Combine)) or isinstance(call.finish, FilterFinish):
+        return run_node(call)
     d, _ = decide(call)
     raw = _planner.PLANNER.run(call.problem, call.operands, d)
     return finish(call, d.candidate, raw)
@@ -66,6 +72,25 @@ def decide(call):
                 p = p.restricted("direct")
                 call.guard, call.pending = g, False
         call.problem = p = _flag_separable(p, a, k)
+    elif p.kind == "filter":
+        if p.family == "auto":
+            g = guards.filter_eager(p)
+            if g is not None:
+                p = p.restricted("exact")
+                call.guard, call.pending = g, False
+        if p.family == "auto" and p.rule == "nd" and not p.rank1 \
+                and filter_separable.rank1(p, call.operands[1]):
+            p = replace(p, rank1=True)
+        call.problem = p
+        d, hit = _planner.PLANNER.choose(p)
+        if call.pending and d.candidate.family != "direct":
+            call.pending = False
+            g = guards.filter_finite(p, *call.operands)
+            if g is not None:
+                call.guard = g
+                call.problem = p.restricted("exact")
+                d, hit = _planner.PLANNER.choose(call.problem)
+        return d, hit
     d, hit = _planner.PLANNER.choose(p)
     if call.pending and d.candidate.family not in _DIRECT:
         call.pending = False
@@ -109,12 +134,42 @@ def finalize(res, rt):
     return np.ascontiguousarray(res, dtype=rt.newbyteorder("="))
 
 
+def c_cast(raw, dtype):
+    """``raw`` (float) in ``dtype`` as SciPy's C code casts a double (a new array).
+
+    Floats round; integers truncate, and out-of-range values wrap as the C
+    casts of SciPy's build do on x86-64: ``uint32`` through a 64-bit
+    conversion, ``bool`` as an 8-bit unsigned value (``npy_bool`` is a byte:
+    ``0.5`` and ``256.0`` are False, ``2.0`` is the byte 2, which a later
+    pass reads as 2, as SciPy's does); the rest as NumPy casts.
+    """
+    dtype = np.dtype(dtype)
+    if raw.dtype == dtype:
+        return raw
+    if dtype.kind in "fc":
+        return raw.astype(dtype)
+    with np.errstate(invalid="ignore"):
+        if dtype.kind == "b":
+            return raw.astype(np.uint8).view(dtype)
+        if dtype.kind == "u" and dtype.itemsize == 4:
+            return raw.astype(np.int64).astype(dtype)
+        return raw.astype(dtype)
+
+
 def finish(call, cand, raw):
     """The caller's result from candidate ``cand``'s raw result."""
     return _finish(call.finish, cand, raw)
 
 
 def _finish(f, cand, raw):
+    if isinstance(f, FilterFinish):
+        res = c_cast(raw, f.dtype)
+        if f.shape is not None:
+            res = res.reshape(f.shape)
+        if f.out is None:
+            return res
+        np.copyto(f.out, res, casting="unsafe")
+        return f.out
     if isinstance(f, SignalFinish):
         if cand.family != "fft":
             return finalize(raw, f.rt)
@@ -239,6 +294,72 @@ def _repeat(key, call, d, in1):
     if len(_REPEAT) >= _REPEAT_MAX:
         _REPEAT.pop(next(iter(_REPEAT)), None)
     _REPEAT[key] = r
+
+
+# ------------------------------------------------------------ filter nodes
+def run_node(node):
+    """The result of a filter ``Call``, ``Chain`` or ``Combine`` (see ``_problem``)."""
+    if isinstance(node, Call):
+        p = node.problem
+        if p.size == 0:  # SciPy returns its zero-initialised output
+            return finish(node, None, np.zeros(p.shape, p.cdtype))
+        d, _ = decide(node)
+        raw = _planner.PLANNER.run(node.problem, node.operands, d)
+        return finish(node, d.candidate, raw)
+    f = node.finish
+    if isinstance(node, Chain):
+        if not node.calls:
+            res = np.zeros(np.shape(node.source), f.dtype)
+            res[...] = node.source
+        else:
+            res = None
+            for i, c in enumerate(node.calls):
+                if i:
+                    c.operands = (res,) + tuple(c.operands[1:])
+                res = run_node(c)
+    else:
+        res = None
+        for op, part, sub in node.steps:
+            if op == "set":
+                val = run_node(sub)
+                if res is None:
+                    res = np.zeros(val.shape, f.dtype)
+                _part(res, part)[...] = val
+            elif op == "add":
+                view = _part(res, part)
+                view += run_node(sub)
+            elif op == "sub":
+                view = _part(res, part)
+                view -= run_node(sub)
+            elif op == "square":
+                np.multiply(res, res, res)
+            elif op == "addsq":
+                t = run_node(sub)
+                np.multiply(t, t, t)
+                res += t
+            elif op == "sqrt":
+                np.sqrt(res, res, casting="unsafe")
+            else:
+                raise ValueError(f"unknown step {op!r}")
+    if f.out is None:
+        return res
+    np.copyto(f.out, res, casting="unsafe")
+    return f.out
+
+
+def _part(arr, part):
+    return arr if part == "all" else getattr(arr, part)
+
+
+def first_call(node):
+    """The first planned ``Call`` of a filter node (what ``explain`` describes)."""
+    if isinstance(node, Chain):
+        return first_call(node.calls[0]) if node.calls else Answer(node.source)
+    if isinstance(node, Combine):
+        for _, _, sub in node.steps:
+            if sub is not None:
+                return first_call(sub)
+    return node
 
 
 # ------------------------------------------------------------ SciPy fallback
@@ -410,6 +531,9 @@ class Explanation:
 
 
 def _describe(p):
+    if p.kind == "filter":
+        return (f"ndimage {p.rule} {p.dtype}{list(p.shape)} weights{list(p.wshape)} "
+                f"modes={list(p.modes)} origins={list(p.origins)} -> {p.out}")
     if p.kind == "signal":
         return (f"{p.op} {p.dtype1}{list(p.shape1)} * {p.dtype2}{list(p.shape2)} "
                 f"axes={list(p.axes)} windows={[list(w) for w in p.wins]}")

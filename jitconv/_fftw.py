@@ -292,7 +292,8 @@ def spectrum(k, shape_a, axes, fshape, complex_, single, workers):
     return np.multiply(pk.out, g.scale, dtype=pk.out.dtype)
 
 
-def freq_conv(a, k, axes, fshape, crop, single, workers, slot=0, kspec=None, out=None):
+def freq_conv(a, k, axes, fshape, crop, single, workers, slot=0, kspec=None, out=None,
+              load=None):
     """Circular convolution of ``a`` and ``k`` of lengths ``fshape`` along ``axes``.
 
     Parameters
@@ -316,6 +317,10 @@ def freq_conv(a, k, axes, fshape, crop, single, workers, slot=0, kspec=None, out
         then only used for its shape.
     out : ndarray, optional
         Where to write ``result[crop]`` (a new array otherwise).
+    load : callable, optional
+        ``load(buf)`` writes ``a`` (zero-padded) into the plan's input buffer
+        itself, so that ``a`` need not exist (only its shape and dtype are
+        used): the ndimage FFT writes its boundary extension there directly.
 
     Returns
     -------
@@ -327,7 +332,10 @@ def freq_conv(a, k, axes, fshape, crop, single, workers, slot=0, kspec=None, out
     pa = g.plan("a", single, slot)
     pi = g.plan("inv", single, slot)
     _trace.record("fft-complex" if complex_ else "fft-real")
-    _load(pa.inp, a)
+    if load is None:
+        _load(pa.inp, a)
+    else:
+        load(pa.inp)
     pa.fftw.execute()
     if kspec is None:
         pk = g.plan("k", single, slot)

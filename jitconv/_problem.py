@@ -9,7 +9,9 @@ is what the planner remembers a decision under. Three kinds:
 - ``BoundaryProblem`` (``kind='boundary'``): a convolution of an image
   extended by a boundary rule (``convolve2d``, ``correlate2d``);
 - ``NNProblem`` (``kind='nn-conv'``, ``'nn-input_grad'``, ``'nn-weight_grad'``):
-  the CNN ops of ``jitconv.nn``.
+  the CNN ops of ``jitconv.nn``;
+- ``FilterProblem`` (``kind='filter'``): ``scipy.ndimage``'s filters, a
+  correlation of an input extended by a boundary mode, in the output's shape.
 
 A ``SignalProblem`` key holds what changes the winner: the entry point, the
 family allowed (auto, or forced by ``method``/a semantic guard), both operand
@@ -25,9 +27,21 @@ padding, output size), groups, dtype and thread count. Left out on purpose:
 padding modes other than zeros and ``flip`` (applied to the operands before
 the problem is made), the bias (added afterwards), data values.
 
+A ``FilterProblem`` key holds the rule (which of SciPy's sums: ``'nd'``,
+``'line'``, ``'uniform'``), the input shape and dtype, the weights' shape,
+the filtered axis, the boundary mode and origin per axis, the output dtype,
+the thread count, and three properties of the weights that change the
+candidates and their cost: how many taps SciPy sums, SciPy's symmetry class
+of 1-d weights, whether N-d weights are rank-1. Left out on purpose: weight
+values and ``cval`` (guards look at them per call and restrict the family),
+the caller's layout and byte order (the drivers take C-contiguous native
+copies where needed).
+
 A ``Call`` is a problem with its operands and the rule that turns the raw
 result into what the caller gets (``*Finish``); ``Answer`` and ``Fallback``
-are calls answered without a planned kernel. This module is pure data.
+are calls answered without a planned kernel; ``Chain`` and ``Combine`` run
+several filter calls as SciPy's separable and complex filters do. This
+module is pure data.
 """
 import math
 from dataclasses import dataclass, replace
@@ -227,6 +241,86 @@ class NNProblem:
         return r(self.xshape), r(self.oshape)
 
 
+@dataclass(frozen=True)
+class FilterProblem:
+    """A ``scipy.ndimage`` filter: the input, extended beyond its edges by a
+    boundary mode (``jitconv._extend``), correlated with weights in SciPy's
+    arithmetic (``jitconv.kernels.filter``), the output in the input's shape.
+
+    Operands: the input, the float64 weights (already flipped for
+    ``convolve``; ``rule='uniform'``: ones), ``cval`` (float).
+    """
+    kind: ClassVar[str] = "filter"
+    rule: str        # 'nd' (correlate), 'line' (correlate1d), 'uniform' (uniform_filter1d)
+    shape: tuple     # input shape (at least 1-d, not empty)
+    dtype: str       # input dtype: bool, an integer, float32 or float64
+    wshape: tuple    # nd: the weights' shape (one length per axis); line, uniform: (size,)
+    axis: int        # line, uniform: the filtered axis; nd: -1
+    modes: tuple     # canonical mode per axis (nd) or of the axis (line, uniform)
+    origins: tuple   # origin per axis (nd) or of the axis (line, uniform)
+    out: str         # output dtype (not complex: complex filters combine real ones)
+    workers: int
+    taps: int = 0        # terms SciPy sums per output: |w| > DBL_EPSILON (nd); size
+    sym: int = 0         # line: SciPy's test of the weights: 1 symmetric, -1 anti, 0
+    rank1: bool = False  # nd: the weights are an outer product (data-dependent)
+    family: str = "auto"  # 'auto', or 'exact': SciPy's arithmetic only (a guard)
+    deterministic: bool = False
+
+    def key(self):
+        return ("filter", self.rule, self.family, self.shape, self.dtype, self.wshape,
+                self.axis, self.modes, self.origins, self.out, self.workers, self.taps,
+                self.sym, self.rank1, self.deterministic)
+
+    def keystr(self):
+        return repr(self.key())
+
+    def restricted(self, family):
+        return replace(self, family=family)
+
+    @property
+    def cdtype(self):
+        """dtype of the candidates' raw result: float32 when input and output
+        are float32 (one rounding of the float64 sum, as SciPy), else float64."""
+        f4 = np.dtype(np.float32)
+        if np.dtype(self.dtype) == f4 and np.dtype(self.out) == f4:
+            return f4
+        return np.dtype(np.float64)
+
+    @property
+    def axes(self):
+        """The filtered axes (weights longer than 1)."""
+        if self.rule != "nd":
+            return (self.axis,)
+        return tuple(i for i, m in enumerate(self.wshape) if m > 1)
+
+    @property
+    def size(self):
+        return math.prod(self.shape)
+
+    def operands(self, rng):
+        """Scratch input, and weights with the key's taps, symmetry and rank."""
+        x = scratch(self.shape, self.dtype, rng)
+        m = self.wshape
+        if self.rule == "uniform":
+            w = np.ones(m)
+        elif self.rule == "line":
+            w = rng.standard_normal(m) + 2.0
+            if self.sym:
+                w = w + self.sym * w[::-1]
+                w[m[0] // 2] = 1.0
+        elif self.rank1:
+            w = np.ones(m)
+            for i, n in enumerate(m):
+                shape = [1] * len(m)
+                shape[i] = n
+                w = w * (rng.standard_normal(n) + 3.0).reshape(shape)
+        else:
+            w = np.zeros(math.prod(m))
+            w[rng.permutation(w.size)[:self.taps]] = rng.standard_normal(self.taps) + 3.0
+            w = w.reshape(m)
+        return x, np.ascontiguousarray(w), 0.0
+
+
 # ------------------------------------------------------------------ calls
 @dataclass(frozen=True)
 class SignalFinish:
@@ -261,6 +355,16 @@ class NNFinish:
     unbatched: bool = False
 
 
+@dataclass(frozen=True)
+class FilterFinish:
+    """ndimage filters: the raw result written in the output dtype with the
+    casts of SciPy's C code, into ``out`` (the caller's array) or a new array;
+    ``shape``: the result's shape where the problem's differs (0-d inputs)."""
+    dtype: np.dtype
+    out: object = None
+    shape: tuple = None
+
+
 @dataclass
 class Call:
     """A validated call: the problem, its operands and how to finish the result."""
@@ -279,6 +383,29 @@ class Call:
 class Answer:
     """A call answered without a kernel (0-d inputs, empty or broadcast-only FFT calls)."""
     value: object
+
+
+@dataclass
+class Chain:
+    """SciPy's separable filters: ``calls`` run in order, each on the result of
+    the one before (its first operand is replaced), every result written in
+    the output dtype as SciPy writes every pass into the output array. With
+    no calls, ``source`` is assigned to the output (``output[...] = input``)."""
+    source: object
+    calls: list
+    finish: FilterFinish
+
+
+@dataclass
+class Combine:
+    """Filters built from others with NumPy arithmetic, in SciPy's order:
+    ``steps`` of ``(op, part, node)`` applied to the output (``part``:
+    'all', 'real', 'imag'; ``node``: a ``Call``, ``Chain`` or ``Combine``).
+    ``op``: 'set' (``out[...] = node``), 'add', 'sub' (``out += node``),
+    'addsq' (``t = node; t *= t; out += t``), 'square' (``out *= out``),
+    'sqrt' (``np.sqrt(out, out, casting='unsafe')``)."""
+    steps: list
+    finish: FilterFinish
 
 
 @dataclass(frozen=True)

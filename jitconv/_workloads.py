@@ -1,5 +1,7 @@
-"""The benchmark workloads W1-W14, defined once: ``python -m jitconv bench``
+"""The benchmark workloads W1-W19, defined once: ``python -m jitconv bench``
 and ``perf/run.py`` (``perf/README.md`` describes each) both use this module.
+W1-W14 are ``scipy.signal``/CNN problems; W15-W19 are ``scipy.ndimage``
+filters (``jitconv.ndimage``), whose SciPy baseline is ``scipy.ndimage``.
 
 Each workload is rebuilt on demand from its id and a fixed seed, so the main
 process, the peer process and the fresh-process (cold start) children all see
@@ -11,10 +13,14 @@ can time ``import jitconv`` / ``import scipy.signal`` itself.
 Every workload carries:
 
 - ``jitconv_expr`` / ``jitconv()``: the jitconv call (``jitconv.nn.conv1d`` /
-  ``conv2d`` for the CNN layers W10-W12);
+  ``conv2d`` for the CNN layers W10-W12, ``jitconv.ndimage.*`` for W15-W19);
+- ``scipy_call()``: SciPy's own call (``scipy.signal`` 'auto', or the
+  ``scipy.ndimage`` filter): the baseline of the speed-ups;
 - ``ref_expr`` / ``reference()``: the reference every output is verified
   against: float64 SciPy direct or FFT, a float64 FFT formulation of the CNN
-  layer, or exact integers (W14);
+  layer, exact integers (W14), ``scipy.ndimage`` on float64 data, or for
+  the large ndimage kernels the boundary extension (``np.pad``) followed by
+  a float64 ``fftconvolve``;
 - a ``--quick`` scale-down (``make(wid, quick=True)``): same structure, smaller
   sizes.
 """
@@ -23,26 +29,32 @@ from math import prod
 
 import numpy as np
 
-IDS = [f"W{i}" for i in range(1, 15)]
+IDS = [f"W{i}" for i in range(1, 20)]
 CNN_IDS = ("W10", "W11", "W12")
 #: The workloads whose speed-ups over scipy.signal (auto) enter the geometric mean.
 GEOMEAN_IDS = ("W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "W9", "W13", "W14")
+#: The scipy.ndimage workloads: their geometric mean is over scipy.ndimage.
+NDIMAGE_IDS = ("W15", "W16", "W17", "W18", "W19")
+
+#: ndimage mode -> numpy.pad mode (the same extension)
+NP_PAD = {"reflect": "symmetric", "mirror": "reflect", "nearest": "edge", "wrap": "wrap",
+          "constant": "constant"}
 
 
 @dataclass
 class Workload:
     id: str
     desc: str
-    op: str                      # 'convolve' | 'correlate' | 'cnn'
+    op: str                      # 'convolve' | 'correlate' | 'cnn' | 'ndimage.<filter>'
     a: np.ndarray                # signal / image / volume (CNN: x, N C *S)
-    b: np.ndarray                # kernel (CNN: weights, O C *K)
+    b: np.ndarray                # kernel (CNN: weights, O C *K; ndimage: weights or None)
     mode: str = "full"           # 'full' | 'same' | 'valid' (not for CNN)
     axes: tuple = None           # convolution axes (None: all)
     separable: tuple = None      # (ky, kx): 1-D factors of a rank-1 2-D kernel
     stride: int = 1              # CNN only
     padding: int = 0             # CNN only
     quick: bool = False
-    ref_kind: str = "fft"        # 'direct' | 'fft' | 'exact' | 'cnn-fft'
+    ref_kind: str = "fft"        # 'direct' | 'fft' | 'exact' | 'cnn-fft' | 'ndimage' | 'pad-fft'
     extra: dict = field(default_factory=dict)
 
     # ---------------------------------------------------------------- facts
@@ -51,8 +63,31 @@ class Workload:
         return self.op == "cnn"
 
     @property
+    def is_ndimage(self):
+        return self.op.startswith("ndimage.")
+
+    @property
+    def filter(self):
+        """The ndimage function's name (W15-W19)."""
+        return self.op.split(".", 1)[1]
+
+    def filter_args(self):
+        """``(args, kwargs)`` of the ndimage call after the input."""
+        e = self.extra
+        kw = {"mode": self.mode}
+        if self.filter == "gaussian_filter":
+            return (e["sigma"],), kw
+        if self.filter == "uniform_filter":
+            return (e["size"],), kw
+        if self.filter == "correlate1d":
+            return (self.b,), dict(kw, axis=e["axis"])
+        return (self.b,), kw
+
+    @property
     def result_dtype(self):
-        """The dtype SciPy returns (the CNN layers keep float32)."""
+        """The dtype SciPy returns (the CNN layers keep float32; ndimage: the input's)."""
+        if self.is_ndimage:
+            return self.a.dtype
         return np.result_type(self.a, self.b)
 
     @property
@@ -73,6 +108,8 @@ class Workload:
         return tuple(ax % self.a.ndim for ax in self.axes)
 
     def out_shape(self):
+        if self.is_ndimage:
+            return self.a.shape
         if self.is_cnn:
             s, p = self.stride, self.padding
             sp = tuple((n + 2 * p - k) // s + 1 for n, k in zip(self.a.shape[2:], self.b.shape[2:]))
@@ -94,6 +131,8 @@ class Workload:
         """Multiply-adds of a direct evaluation (complex ones counted once).
 
         Used only to skip peers whose direct algorithm would take minutes."""
+        if self.is_ndimage:
+            return self.a.size * self.extra["taps"]
         if self.is_cnn:
             return prod(self.out_shape()) * prod(self.b.shape[1:])
         if self.mode == "full":
@@ -103,6 +142,12 @@ class Workload:
     # ------------------------------------------------------------- calls
     @property
     def jitconv_expr(self):
+        if self.is_ndimage:
+            args, kw = self.filter_args()
+            arg = {"gaussian_filter": f"{args[0]}", "uniform_filter": f"{args[0]}"}.get(
+                self.filter, "w")
+            kws = "".join(f", {k}={v!r}" for k, v in kw.items())
+            return f"jitconv.ndimage.{self.filter}(a, {arg}{kws})"
         if self.is_cnn:
             fn = "conv1d" if self.a.ndim == 3 else "conv2d"
             st = f", stride={self.stride}" if self.stride != 1 else ""
@@ -112,6 +157,11 @@ class Workload:
 
     def jitconv(self):
         """Zero-argument callable running jitconv on this workload, or None."""
+        if self.is_ndimage:
+            from jitconv import ndimage
+            fn = getattr(ndimage, self.filter)
+            a, (args, kw) = self.a, self.filter_args()
+            return lambda: fn(a, *args, **kw)
         if self.is_cnn:
             from jitconv import nn
             fn = nn.conv1d if self.a.ndim == 3 else nn.conv2d
@@ -125,8 +175,26 @@ class Workload:
             return lambda: fn(a, b, mode, axes=axes)
         return lambda: fn(a, b, mode)
 
+    def scipy_call(self):
+        """Zero-argument callable of SciPy's own function: scipy.signal's (auto) or
+        scipy.ndimage's (imports SciPy)."""
+        a, b = self.a, self.b
+        if self.is_ndimage:
+            import scipy.ndimage
+            fn = getattr(scipy.ndimage, self.filter)
+            args, kw = self.filter_args()
+            return lambda: fn(a, *args, **kw)
+        import scipy.signal
+        fn, mode = getattr(scipy.signal, self.op), self.mode
+        return lambda: fn(a, b, mode)
+
     @property
     def ref_expr(self):
+        if self.is_ndimage:
+            if self.ref_kind == "pad-fft":
+                return (f"np.pad(float64 a, m//2, mode={NP_PAD[self.mode]!r}) then "
+                        "scipy.signal.fftconvolve(..., w, 'valid')")
+            return f"scipy.ndimage.{self.filter} on float64 a"
         if self.is_cnn:
             return ("float64 scipy.fft: rfftn of the padded input and flipped weights, "
                     "per-frequency channel matmul, irfftn, valid crop, stride")
@@ -140,6 +208,8 @@ class Workload:
 
     def reference(self):
         """The float64 (complex128, exact int64) result every output is checked against."""
+        if self.is_ndimage:
+            return ndimage_reference(self)
         if self.is_cnn:
             return cnn_reference(self.a, self.b, self.stride, self.padding)
         import scipy.signal as ss
@@ -183,12 +253,28 @@ def cnn_reference(x, w, stride, padding):
         slice(k - 1, s, stride) for k, s in zip(K, S))])
 
 
+def ndimage_reference(w):
+    """float64 result of an ndimage workload: SciPy's filter on float64 data, or
+    (``ref_kind='pad-fft'``, large kernels) the extension by the mode followed by
+    a 'valid' float64 FFT convolution (``convolve`` with odd kernels, origin 0)."""
+    a = w.a.astype(np.float64)
+    if w.ref_kind == "pad-fft":
+        import scipy.signal as ss
+        k = np.asarray(w.b, np.float64)
+        pad = [(m // 2, m // 2) for m in k.shape]
+        return ss.fftconvolve(np.pad(a, pad, mode=NP_PAD[w.mode]), k, "valid")
+    import scipy.ndimage as nd
+    args, kw = w.filter_args()
+    args = tuple(np.asarray(x, np.float64) if isinstance(x, np.ndarray) else x for x in args)
+    return getattr(nd, w.filter)(a, *args, **kw)
+
+
 def _gaussian(n=31, sigma=5.0):
     return np.exp(-0.5 * ((np.arange(n) - n // 2) / sigma) ** 2)
 
 
 def make(wid, quick=False):
-    """Build workload ``wid`` ('W1'..'W14'); ``quick`` gives the scaled-down version."""
+    """Build workload ``wid`` ('W1'..'W19'); ``quick`` gives the scaled-down version."""
     wid = wid.upper()
     if wid not in IDS:
         raise KeyError(f"unknown workload {wid!r}; known: {', '.join(IDS)}")
@@ -264,6 +350,33 @@ def make(wid, quick=False):
         n, m = sz(1024, 256), sz(64, 32)
         return Workload(wid, f"correlate {n}^2 with a {m}x{m} template, valid", "correlate",
                         r.standard_normal((n, n)), r.standard_normal((m, m)), "valid", quick=q)
+    if wid == "W15":
+        n = sz(4096, 1024)
+        return Workload(wid, f"f32 {n}^2 gaussian_filter, sigma 4, reflect", "ndimage.gaussian_filter",
+                        r.standard_normal((n, n)).astype(f32), None, "reflect",
+                        extra={"sigma": 4.0, "taps": 2 * 33}, ref_kind="ndimage", quick=q)
+    if wid == "W16":
+        n = sz(2048, 512)
+        return Workload(wid, f"{n}^2 uniform_filter, size 31, nearest", "ndimage.uniform_filter",
+                        r.standard_normal((n, n)), None, "nearest",
+                        extra={"size": 31, "taps": 2 * 31}, ref_kind="ndimage", quick=q)
+    if wid == "W17":
+        n = sz(256, 64)
+        return Workload(wid, f"f32 {n}^3 convolve * 5^3, mirror", "ndimage.convolve",
+                        r.standard_normal((n, n, n)).astype(f32),
+                        r.standard_normal((5, 5, 5)).astype(f32), "mirror",
+                        extra={"taps": 125}, ref_kind="pad-fft", quick=q)
+    if wid == "W18":
+        n = sz(4096, 1024)
+        return Workload(wid, f"f32 ({n}, {n}) correlate1d axis 0, 33 taps, wrap",
+                        "ndimage.correlate1d", r.standard_normal((n, n)).astype(f32),
+                        r.standard_normal(33), "wrap", extra={"axis": 0, "taps": 33},
+                        ref_kind="ndimage", quick=q)
+    if wid == "W19":
+        n = sz(2048, 512)
+        return Workload(wid, f"{n}^2 convolve * 63^2, reflect", "ndimage.convolve",
+                        r.standard_normal((n, n)), r.standard_normal((63, 63)), "reflect",
+                        extra={"taps": 63 * 63}, ref_kind="pad-fft", quick=q)
     # W14
     n, m = sz(100_000, 20_000), sz(1000, 500)
     return Workload(wid, f"int64 1-D {n:,} * {m:,}, values in [-1000, 1000], full", "convolve",

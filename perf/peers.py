@@ -14,7 +14,10 @@ package is not installed. Returned callables carry a few attributes (set by
   workload (e.g. float32 ``matchTemplate`` on the float64 W13): they are
   verified at float32 tolerance and shown, but never "best peer";
 - ``tol``: a verification tolerance overriding the workload's (float32 variants);
-- ``note``: what the peer does beyond the plain call (crop, pad, shift, round).
+- ``note``: what the peer does beyond the plain call (crop, pad, shift, round);
+- ``skip``: a reason the peer cannot solve the workload (an OpenCV border
+  type that does not exist for the mode, 3-D data): reported as "not
+  eligible", never run.
 
 Everything a user would have to do to get SciPy's exact result from a peer
 (flip the kernel for a correlation-only API, pad for 'full', crop for 'valid',
@@ -56,8 +59,9 @@ def _np_rate(w):
     return RATE["numpy.convolve"][_kind(w)]
 
 
-def _tag(fn, label, est_s=None, eligible=True, tol=None, note=None):
+def _tag(fn, label, est_s=None, eligible=True, tol=None, note=None, skip=None):
     fn.label, fn.est_s, fn.eligible, fn.tol, fn.note = label, est_s, eligible, tol, note
+    fn.skip = skip
     return fn
 
 
@@ -111,7 +115,7 @@ def _same_and_crop(w):
 
 
 def _signal_only(w):
-    return not w.is_cnn
+    return not w.is_cnn and not w.is_ndimage
 
 
 # ------------------------------------------------------------- scipy.signal
@@ -581,6 +585,64 @@ def scipy_cnn_loop(w):
     return _tag(call, "scipy.signal.correlate loop (auto)", est_s=w.macs / RATE["scipy.cnn.loop"])
 
 
+# ------------------------------------------------- scipy.ndimage workloads
+def scipy_ndimage_filter(w):
+    """The scipy.ndimage filter itself (W15-W19): the baseline of their speed-ups.
+
+    Never skipped by ``--max-est`` (a speed-up needs it), however long it takes."""
+    if not w.is_ndimage:
+        return None
+    return _tag(w.scipy_call(), f"scipy.ndimage.{w.filter}")
+
+
+#: ndimage mode -> the OpenCV border type that extends the same way (None: there is none)
+CV2_BORDER = {"reflect": "BORDER_REFLECT", "mirror": "BORDER_REFLECT_101",
+              "nearest": "BORDER_REPLICATE", "constant": "BORDER_CONSTANT", "wrap": None}
+
+
+def opencv_ndimage(w):
+    """OpenCV's filter for an ndimage workload, with the border type of its mode.
+
+    gaussian_filter -> cv2.GaussianBlur (ksize 2r+1, r = int(4 sigma + 0.5): the
+    same kernel), uniform_filter -> cv2.blur, convolve -> cv2.filter2D (flipped
+    kernel), correlate1d -> cv2.filter2D with a column/row kernel. Not eligible
+    where OpenCV has no border type for the mode (its filters have no
+    BORDER_WRAP: ``wrap``) or for 3-D data.
+    """
+    if not w.is_ndimage:
+        return None
+    cv2 = _cv2()
+    if cv2 is None:
+        return None
+    label = {"gaussian_filter": "cv2.GaussianBlur", "uniform_filter": "cv2.blur"}.get(
+        w.filter, "cv2.filter2D")
+    border = CV2_BORDER.get(w.mode)
+    if border is None:
+        return _tag(lambda: None, label, skip=f"cv2 filters have no border type for mode "
+                                               f"{w.mode!r} (BORDER_WRAP is not supported)")
+    if w.a.ndim != 2:
+        return _tag(lambda: None, label, skip=f"OpenCV filters are 2-D; the input is {w.a.ndim}-D")
+    bt = getattr(cv2, border)
+    a = w.a
+    if w.filter == "gaussian_filter":
+        s = w.extra["sigma"]
+        k = 2 * int(4.0 * s + 0.5) + 1
+        fn = lambda: cv2.GaussianBlur(a, (k, k), s, borderType=bt)  # noqa: E731
+    elif w.filter == "uniform_filter":
+        k = w.extra["size"]
+        fn = lambda: cv2.blur(a, (k, k), borderType=bt)  # noqa: E731
+    else:
+        kern = np.asarray(w.b, dtype=a.dtype)
+        if w.filter == "correlate1d":
+            kern = kern.reshape((-1, 1) if w.extra["axis"] == 0 else (1, -1))
+        else:
+            kern = _flip(kern)
+        kern = np.ascontiguousarray(kern)
+        fn = lambda: cv2.filter2D(a, -1, kern, borderType=bt)  # noqa: E731
+    return _tag(fn, f"{label} ({border})",
+                note="kernel flipped (correlation API)" if w.filter == "convolve" else None)
+
+
 #: (key, peer function), in the order they are run and listed.
 PEERS = [
     ("scipy_auto", scipy_auto),
@@ -600,5 +662,7 @@ PEERS = [
     ("torch_cnn_channels_last", torch_cnn_channels_last),
     ("numpy_im2col", numpy_im2col),
     ("scipy_cnn_loop", scipy_cnn_loop),
+    ("scipy_ndimage_filter", scipy_ndimage_filter),
+    ("opencv_ndimage", opencv_ndimage),
 ]
 PEER_FUNCS = dict(PEERS)

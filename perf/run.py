@@ -1,4 +1,4 @@
-"""jitconv against its peers on the workloads W1-W14 (perf/README.md describes them).
+"""jitconv against its peers on the workloads W1-W19 (perf/README.md).
 
     python perf/run.py [--quick] [--only W5,W6] [--repeats N]
                        [--json PATH] [--md PATH] [--plot PATH]
@@ -137,6 +137,10 @@ def _peer_worker(conn, quick, wisdom_path):
                 continue
             res = {"key": key, "label": fn.label, "eligible": fn.eligible, "note": fn.note,
                    "est_s": fn.est_s}
+            if getattr(fn, "skip", None):
+                res.update(status="not eligible", message=fn.skip, eligible=False)
+                conn.send(res)
+                continue
             if fn.est_s is not None and fn.est_s > max_est:
                 res.update(status="skipped",
                            message=f"estimated {fn.est_s:.0f} s per call > --max-est {max_est:g} s")
@@ -207,15 +211,17 @@ def _cold_child(wid, quick, target):
     t0 = time.perf_counter()
     if target == "jitconv":
         import jitconv  # noqa: F401
+        if w.is_ndimage:
+            import jitconv.ndimage  # noqa: F401
         t1 = time.perf_counter()
         fn = w.jitconv()
     else:
-        import scipy.signal as ss
+        if w.is_ndimage:
+            import scipy.ndimage  # noqa: F401
+        else:
+            import scipy.signal  # noqa: F401
         t1 = time.perf_counter()
-        op = getattr(ss, w.op)
-
-        def fn():
-            return op(w.a, w.b, w.mode)
+        fn = w.scipy_call()
     fn()
     t2 = time.perf_counter()
     print(json.dumps({"import_s": t1 - t0, "first_call_s": t2 - t1, "total_s": t2 - t0}))
@@ -309,8 +315,10 @@ def run_workload(wid, args, pp, tmpdir, idx, total):
     w = workloads.make(wid, args.quick)
     log(f"[{idx}/{total}] {wid}: {w.desc}")
     t_w = time.perf_counter()
-    rec = {"id": wid, "loadavg_start": os.getloadavg()[0], "desc": w.desc, "op": w.op, "mode": None if w.is_cnn else w.mode,
-           "shapes": [list(w.a.shape), list(w.b.shape)], "dtype": str(w.result_dtype),
+    rec = {"id": wid, "loadavg_start": os.getloadavg()[0], "desc": w.desc, "op": w.op,
+           "mode": None if w.is_cnn else w.mode,
+           "shapes": [list(w.a.shape), None if w.b is None else list(w.b.shape)],
+           "dtype": str(w.result_dtype),
            "axes": w.axes, "tol": w.tol, "jitconv_expr": w.jitconv_expr,
            "reference": {"expr": w.ref_expr}}
     if not w.is_cnn:
@@ -392,6 +400,8 @@ JITCONV_DIRECT_RATE = 2e9
 def _jitconv_variants(w, rec, args):
     """Informational: jitconv's own pick and both of its families forced (not peers)."""
     import jitconv
+    if w.is_ndimage:
+        return _jitconv_filter_variants(w, rec, args)
     kw = {"axes": w.axes} if w.axes else {}
     try:  # jitconv's planner, when it has one: what 'auto' runs and why
         from jitconv import planner
@@ -419,6 +429,36 @@ def _jitconv_variants(w, rec, args):
         log("    " + _line(label, r))
 
 
+def _jitconv_filter_variants(w, rec, args):
+    """Informational, ndimage workloads: the planner's pick and each candidate forced."""
+    import jitconv
+    from jitconv import ndimage
+    fn = getattr(ndimage, w.filter)
+    fargs, kw = w.filter_args()
+    try:
+        e = jitconv.explain(fn, w.a, *fargs, **kw)
+        rec["jitconv"]["explain"] = {k: e.get(k) for k in ("chosen", "family", "source", "reason",
+                                                           "candidates")}
+        rec["jitconv"]["auto_pick"] = f"{e.get('chosen')} ({e.get('family')}, {e.get('source')})"
+        cands = [c["id"] for c in e.get("candidates") or []]
+    except Exception as exc:
+        rec["jitconv"]["auto_pick"] = f"error: {exc}"
+        cands = []
+    for cid in cands:
+        label = f"jitconv forced {cid}"
+        est = w.macs / JITCONV_DIRECT_RATE if cid == "filter-direct" else None
+        if est is not None and est > args.max_est:
+            r = {"status": "skipped", "message": f"estimated {est:.0f} s per call > --max-est {args.max_est:g} s"}
+        else:
+            def call(cid=cid):
+                with jitconv.force(cid):
+                    return fn(w.a, *fargs, **kw)
+            r = measure(call, w.reference_cache, w.tol, args.repeats, args.budget)
+        r.update(key=f"jitconv_{cid}", label=label, est_s=est)
+        rec["jitconv_variants"].append(r)
+        log("    " + _line(label, r))
+
+
 def _peer_list():
     import peers
     return peers.PEERS
@@ -429,11 +469,17 @@ def _summarise(rec):
     if ok:
         best = min(ok, key=lambda p: p["median_s"])
         rec["best_peer"], rec["best_peer_s"] = best["label"], best["median_s"]
-    for key, name in (("scipy_auto", "scipy_auto"), ("scipy_auto_all_cpus", "scipy_auto_all_cpus")):
-        auto = next((p for p in rec["peers"] if p["key"] == key), None)
-        if auto and auto.get("median_s") is not None:
-            rec[name + "_s"] = auto["median_s"]
-            rec[name + "_verified"] = auto.get("status") == "ok"
+    # the SciPy baseline: scipy.signal (auto), or the scipy.ndimage filter for W15-W19
+    base_key = "scipy_ndimage_filter" if rec["op"].startswith("ndimage.") else "scipy_auto"
+    auto = next((p for p in rec["peers"] if p["key"] == base_key), None)
+    if auto and auto.get("median_s") is not None:
+        rec["scipy_baseline"] = auto.get("label")
+        rec["scipy_auto_s"] = auto["median_s"]
+        rec["scipy_auto_verified"] = auto.get("status") == "ok"
+    extra = next((p for p in rec["peers"] if p["key"] == "scipy_auto_all_cpus"), None)
+    if extra and extra.get("median_s") is not None:
+        rec["scipy_auto_all_cpus_s"] = extra["median_s"]
+        rec["scipy_auto_all_cpus_verified"] = extra.get("status") == "ok"
     j = rec["jitconv"]
     if j.get("status") in ("ok", "failed") and j.get("median_s"):
         if ok:
@@ -444,10 +490,13 @@ def _summarise(rec):
             rec["speedup_vs_scipy_auto_all_cpus"] = rec["scipy_auto_all_cpus_s"] / j["median_s"]
 
 
-def geomean_speedup(results, field="speedup_vs_scipy_auto"):
+def geomean_speedup(results, ids=None, field="speedup_vs_scipy_auto"):
+    """Geometric mean of the speed-ups ``field`` over SciPy's baseline on ``ids``
+    (default: the scipy.signal workloads of ``GEOMEAN_IDS``)."""
     import workloads
+    ids = workloads.GEOMEAN_IDS if ids is None else ids
     vals = {r["id"]: r[field] for r in results
-            if r["id"] in workloads.GEOMEAN_IDS and r.get(field)}
+            if r["id"] in ids and r.get(field)}
     if not vals:
         return None, []
     return math.exp(sum(math.log(v) for v in vals.values()) / len(vals)), sorted(vals, key=lambda s: int(s[1:]))
@@ -500,7 +549,7 @@ def markdown(report):
          f"Steady state: median of up to {s['repeats']} calls after a warm-up (fewer when a call "
          f"exceeds the {s['budget_s']:g} s budget: see n in the details). Load average at start "
          f"{_num(env['loadavg_start'][0])}, at end {_num(report.get('loadavg_end', [None])[0])}.", "",
-         "| id | problem | jitconv ms | best peer | peer ms | jitconv/best | vs scipy auto | "
+         "| id | problem | jitconv ms | best peer | peer ms | jitconv/best | vs SciPy | "
          "jitconv first call | jitconv cold (import+1st) | verified |",
          "|---|---|---:|---|---:|---:|---:|---:|---:|---|"]
     for r in report["results"]:
@@ -523,9 +572,16 @@ def markdown(report):
                  f"{cold_s} | {ver} |")
     gm, ids = report["summary"]["geomean_speedup_vs_scipy_auto"], report["summary"]["geomean_ids"]
     gm_all = report["summary"].get("geomean_speedup_vs_scipy_auto_all_cpus")
+    ngm = report["summary"].get("geomean_speedup_vs_scipy_ndimage")
+    nids = report["summary"].get("geomean_ndimage_ids") or []
     L += ["", f"**Geometric-mean speed-up over scipy.signal (method='auto')** on {', '.join(ids) or '—'}: "
               f"**{_num(gm, '{:.2f}x')}**; over the same with `scipy.fft.set_workers(<all CPUs>)`: "
-              f"**{_num(gm_all, '{:.2f}x')}**", "",
+              f"**{_num(gm_all, '{:.2f}x')}**"]
+    if nids:
+        L += ["", f"**Geometric-mean speed-up over scipy.ndimage** on {', '.join(nids)}: "
+                  f"**{_num(ngm, '{:.2f}x')}**"]
+    L += ["", "vs SciPy: SciPy's time over jitconv's; the baseline is scipy.signal (method='auto') for "
+              "W1-W14 and the same scipy.ndimage filter for W15-W19.",
           "jitconv/best < 1: jitconv is faster than every peer; > 1: the best peer is that many times faster.",
           "", "## All measurements", ""]
     for r in report["results"]:
@@ -561,7 +617,8 @@ def markdown(report):
             if c.get("status") == "ok":
                 parts.append(f"jitconv `import` {c['import_s']:.2f} s + first call {c['first_call_s']:.2f} s")
             if sc.get("status") == "ok":
-                parts.append(f"`import scipy.signal` {sc['import_s']:.2f} s + first call "
+                mod = "scipy.ndimage" if r["op"].startswith("ndimage.") else "scipy.signal"
+                parts.append(f"`import {mod}` {sc['import_s']:.2f} s + first call "
                              f"{sc['first_call_s']:.2f} s")
             L += ["", "Fresh process: " + "; ".join(parts) + "."]
         L.append("")
@@ -732,7 +789,9 @@ def main(argv=None):
         pp.close()
         tmpdir.cleanup()
     gm, ids = geomean_speedup(results)
-    gm_all, _ = geomean_speedup(results, "speedup_vs_scipy_auto_all_cpus")
+    gm_all, _ = geomean_speedup(results, field="speedup_vs_scipy_auto_all_cpus")
+    import workloads
+    ngm, nids = geomean_speedup(results, workloads.NDIMAGE_IDS)
     report = {
         "environment": env,
         "settings": {"quick": args.quick, "repeats": args.repeats, "budget_s": args.budget,
@@ -743,6 +802,7 @@ def main(argv=None):
         "results": results,
         "summary": {"geomean_speedup_vs_scipy_auto": gm, "geomean_ids": ids,
                     "geomean_speedup_vs_scipy_auto_all_cpus": gm_all,
+                    "geomean_speedup_vs_scipy_ndimage": ngm, "geomean_ndimage_ids": nids,
                     "jitconv_all_verified": all(r["jitconv"].get("status") in ("ok", "not implemented")
                                                 and not r["jitconv"].get("dtype_mismatch")
                                                 for r in results)},
@@ -765,7 +825,8 @@ def main(argv=None):
             plot(report, args.plot)
         except ImportError:
             log("matplotlib not installed: no plot")
-    log(f"done in {report['wall_s']:.0f} s; geometric-mean speed-up vs scipy auto: {_num(gm, '{:.2f}x')}")
+    log(f"done in {report['wall_s']:.0f} s; geometric-mean speed-up vs scipy auto: {_num(gm, '{:.2f}x')}"
+        + (f"; vs scipy.ndimage: {_num(ngm, '{:.2f}x')}" if nids else ""))
     return 0 if report["summary"]["jitconv_all_verified"] else 1
 
 

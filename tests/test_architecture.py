@@ -14,9 +14,9 @@ ROOT = os.path.dirname(os.path.abspath(jitconv.__file__))
 #: bottom to top; a module may import modules of its own layer or below
 LAYERS = [
     # facts: settings, shapes, dtypes, the trace, njit options
-    {"_config", "_trace", "_shapes", "_dtypes", "_filelock", "kernels", "kernels._options"},
+    {"_config", "_trace", "_shapes", "_dtypes", "_filelock", "_extend", "kernels", "kernels._options"},
     # code that runs: numba kernels, their launcher, FFTW
-    {"kernels.direct", "kernels.nn", "_launch", "_fftw"},
+    {"kernels.direct", "kernels.nn", "kernels.filter", "_launch", "_fftw"},
     # descriptions and stored knowledge
     {"_problem", "_store"},
     # the candidate protocol, the cost model, the guards
@@ -25,15 +25,16 @@ LAYERS = [
     {"algorithms.direct", "algorithms.separable", "algorithms.fft", "algorithms.overlap",
      "algorithms.boundary", "algorithms.nn_im2col", "algorithms.nn_gemm",
      "algorithms.nn_direct", "algorithms.nn_winograd", "algorithms.nn_fft",
-     "algorithms.nn_grad"},
+     "algorithms.nn_grad", "algorithms.filter_direct", "algorithms.filter_running",
+     "algorithms.filter_separable", "algorithms.filter_fft"},
     # the one registry
     {"algorithms"},
     # the planner; the checks of every face
-    {"_planner", "_validate", "_validate.signal", "_validate.nn"},
+    {"_planner", "_validate", "_validate.signal", "_validate.nn", "_validate.ndimage"},
     # decide -> run -> finish
     {"_engine"},
     # faces and the public planner API
-    {"signal", "nn", "planner"},
+    {"signal", "nn", "ndimage", "planner"},
     # the package, the command line and the benchmark (which call the faces)
     {"", "__main__", "_bench", "_workloads"},
 ]

@@ -9,6 +9,10 @@ from .base import FAMILIES, Candidate, Reduction, Registry
 from .boundary import BoundaryDirect
 from .direct import DirectParallel, DirectSerial
 from .fft import FFT
+from .filter_direct import FilterDirect, FilterDirectSerial
+from .filter_fft import FilterFFT
+from .filter_running import FilterRunning, FilterRunningSerial
+from .filter_separable import FilterSeparable
 from .nn_direct import Direct as NNDirect
 from .nn_fft import FFTConv as NNFFT
 from .nn_gemm import Gemm as NNGemm, Grid as NNGrid
@@ -22,6 +26,9 @@ REGISTRY = Registry([
     DirectSerial(), DirectParallel(), Separable(), FFT(), OverlapAdd(),
     # boundary: convolve2d / correlate2d
     BoundaryDirect(),
+    # filter: scipy.ndimage (the exact candidates first: SciPy's own sums)
+    FilterDirectSerial(), FilterDirect(), FilterRunningSerial(), FilterRunning(),
+    FilterSeparable(), FilterFFT(),
     # CNN ops
     NNGemm(), NNGrid(), NNDirect(), NNWinograd(), NNFFT(),
     NNCol2im(), NNAsConv(), NNWeightGemm(),

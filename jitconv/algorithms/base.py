@@ -5,7 +5,7 @@ It declares:
 
 - ``id``: a unique name (``jitconv.force(id)``, wisdom files, ``explain``);
 - ``kind``: the problem kind it solves (``'signal'``, ``'boundary'``,
-  ``'nn-conv'``, ``'nn-input_grad'``, ``'nn-weight_grad'``);
+  ``'filter'``, ``'nn-conv'``, ``'nn-input_grad'``, ``'nn-weight_grad'``);
 - ``family``: what a restriction of the problem (``method=``, a semantic
   guard) is about: ``'direct'`` (the direct sum: exact for integers,
   bitwise reproducible), ``'separable'`` (passes of a rank-1 factorisation),
@@ -85,7 +85,10 @@ class Reduction(Candidate):
 FAMILIES = {"auto": ("direct", "separable", "fft", "gemm", "winograd"),
             "direct": ("direct",),
             "fft": ("fft",),
-            "oa": ("fft",)}
+            "oa": ("fft",),
+            # a filter restricted to SciPy's own arithmetic (integer or bool
+            # data, NaN/inf): only results bitwise equal to SciPy's
+            "exact": ("direct",)}
 
 
 class Registry:

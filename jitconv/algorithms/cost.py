@@ -100,6 +100,62 @@ def fits_memory(nbytes):
     return nbytes <= _config.SETTINGS.memory_budget
 
 
+# ------------------------------------------------------------ filter problems
+#: seconds per tap and output of the exact filter kernels, per thread (float64
+#: arithmetic, also for float32 data: SciPy's sums); a symmetric pair costs
+#: about 1.3 taps
+FILTER_TAP = 0.22e-9
+#: seconds per output of a running sum, per thread (a dependent add chain
+#: along the last axis, vectorised across columns along the others)
+FILTER_RUN = {True: 1.2e-9, False: 0.5e-9}
+#: seconds per element of copying/extending an input (memory-bound)
+FILTER_COPY = 0.4e-9
+
+
+def filter_threads(p):
+    return max(1, min(p.workers, _config.CPUS))
+
+
+def filter_taps(p):
+    """Multiply-adds per output of SciPy's sum for ``p``."""
+    if p.rule == "line" and p.sym:
+        return 1.3 * (p.wshape[0] // 2 + 1)
+    return max(1, p.taps)
+
+
+def filter_direct(p, parallel):
+    work = p.size * (filter_taps(p) * FILTER_TAP + FILTER_COPY)
+    if not parallel:
+        return DIRECT_FIXED + work
+    return DIRECT_FIXED + PARALLEL_FIXED + work / filter_threads(p)
+
+
+def filter_running(p, parallel):
+    last = p.axis == len(p.shape) - 1
+    work = p.size * FILTER_RUN[last]
+    if not parallel:
+        return DIRECT_FIXED + work
+    return DIRECT_FIXED + PARALLEL_FIXED + work / filter_threads(p)
+
+
+def filter_separable(p):
+    """One 1-d pass per axis longer than 1, float64 in between."""
+    passes = [m for m in p.wshape if m > 1]
+    work = p.size * sum(passes) * FILTER_TAP
+    return DIRECT_FIXED * len(passes) + (work + 2 * p.size * FILTER_COPY * len(passes)) \
+        / filter_threads(p)
+
+
+def filter_fft(p, lengths, batch_):
+    """Extension copy, two forward transforms and one inverse of the padded input."""
+    vol = math.prod(lengths) * batch_
+    logp = sum(math.log2(max(n, 2)) for n in lengths)
+    single = p.cdtype == np.float32
+    per = 0.5 * FFT_UNIT[single] * vol * logp
+    threads = min(p.workers, 2)
+    return FFT_FIXED + (3 * per + 3e-10 * vol) / threads + vol * FILTER_COPY
+
+
 # ------------------------------------------------------------ CNN problems
 def threads(p):
     """Threads a CNN candidate can use."""

@@ -11,6 +11,10 @@ Guards come first and are never overruled by timing:
 The first two are decided before planning (``eager``); the non-finite scan
 costs a pass over both inputs, so the engine runs it only when the planner
 picked a candidate outside the direct family (``finite``).
+
+``scipy.ndimage``'s filters (``filter_eager``, ``filter_finite``) restrict to
+the ``'exact'`` family (SciPy's own sums, bitwise) for integer or bool data
+and for NaN/inf in the input, the weights or a constant ``cval``.
 """
 import math
 
@@ -67,3 +71,26 @@ def eager(a, b):
 def finite(a, b):
     """``'non-finite'`` when ``a`` or ``b`` holds NaN/inf, else None."""
     return None if all_finite(a) and all_finite(b) else "non-finite"
+
+
+def filter_eager(p):
+    """The guard that restricts a filter to SciPy's exact sums before planning, or None.
+
+    An integer or bool output truncates SciPy's float64 sum: any other
+    rounding can move it across an integer. An integer or bool input has
+    SciPy results that are exact whenever its weights are integers.
+    """
+    if np.dtype(p.out).kind in "biu":
+        return "integer-output"
+    if np.dtype(p.dtype).kind in "biu":
+        return "integer-input"
+    return None
+
+
+def filter_finite(p, x, w, cval):
+    """``'non-finite'`` when the input, the weights or a constant ``cval`` hold NaN/inf."""
+    if not (all_finite(x) and all_finite(w)):
+        return "non-finite"
+    if "constant" in p.modes and not math.isfinite(cval):
+        return "non-finite"
+    return None

@@ -1,12 +1,18 @@
 """The one place where njit options are set.
 
-One fast-math flag only: ``contract``, which lets LLVM fuse ``a * b + c`` into
-one fused multiply-add. It is deterministic (the same code gives the same
-bits on every run and thread count) and more accurate (one rounding instead
-of two). Never ``nnan``/``ninf`` (nor ``fastmath=True``): with them LLVM may
-assume there are no NaN/inf, which would break the non-finite pattern of
-direct convolution; never ``reassoc``: sums keep their order.
+Two option sets. ``SERIAL``/``PARALLEL``: no fast-math at all, IEEE
+arithmetic op by op (the ndimage kernels reproduce SciPy's sums bit for bit
+with them). ``SERIAL_FMA``/``PARALLEL_FMA``: one fast-math flag only,
+``contract``, which lets LLVM fuse ``a * b + c`` into one fused multiply-add:
+deterministic (the same code gives the same bits on every run and thread
+count) and more accurate (one rounding instead of two); the signal direct
+kernels use it. Never ``nnan``/``ninf`` (nor ``fastmath=True``): with them
+LLVM may assume there are no NaN/inf, which would break the non-finite
+pattern of direct convolution; never ``reassoc``: sums keep their order.
 Every kernel releases the GIL.
+numba's cache checks the kernel modules' own files, not this one: after
+changing an option here, touch the kernel modules (or clear their
+``__pycache__``) so that no kernel compiled with the old options is reused.
 Caching is switched on after decoration by ``enable_cache`` and only where a
 writable cache directory exists (a read-only install must still import).
 """
@@ -15,9 +21,11 @@ import warnings
 
 import numba
 
+PARALLEL = dict(nogil=True, parallel=True, cache=False, error_model="numpy")
+SERIAL = dict(nogil=True, parallel=False, cache=False, error_model="numpy")
 FASTMATH = {"contract"}
-PARALLEL = dict(nogil=True, parallel=True, cache=False, error_model="numpy", fastmath=FASTMATH)
-SERIAL = dict(nogil=True, parallel=False, cache=False, error_model="numpy", fastmath=FASTMATH)
+PARALLEL_FMA = dict(PARALLEL, fastmath=FASTMATH)
+SERIAL_FMA = dict(SERIAL, fastmath=FASTMATH)
 
 _cache_state = {"ok": None}
 

@@ -53,7 +53,7 @@ inner loop (contiguous outputs) vectorises.
 import numpy as np
 from numba import njit, prange
 
-from ._options import PARALLEL, SERIAL, enable_cache
+from ._options import PARALLEL_FMA as PARALLEL, SERIAL_FMA as SERIAL, enable_cache
 
 #: taps per block (see "Sums")
 U = 8
