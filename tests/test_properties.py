@@ -394,3 +394,26 @@ def test_float32_direct_windows_are_bitwise_slices_of_full(n, m):
     full = conv(a, b, "full")
     for mode in ["same"] + (["valid"] if comparable(a.shape, b.shape) else []):
         assert_exact(conv(a, b, mode), full[window(mode, a.shape, b.shape)])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.complex128])
+@pytest.mark.parametrize("chunk", [1, 17, 2048])
+def test_direct_sums_do_not_depend_on_the_task_split(dtype, chunk, monkeypatch):
+    """The direct kernel's sums are defined by the kernel's taps alone: a task
+    of 1, 17 or 2048 outputs (which moves the boundary between the tight
+    interior loop and the edge code) gives the same bits, and any window is a
+    slice of 'full'."""
+    from jitconv.algorithms import direct as D
+    rng = np.random.default_rng(7)
+    for n, m, start, length in [(40, 40, 34, 11), (300, 300, 283, 33), (500, 37, 0, 536),
+                                (77, 150, 70, 100)]:
+        a = (rng.standard_normal(n) * 5).astype(dtype)
+        k = (rng.standard_normal(m) * 5).astype(dtype)
+        if np.dtype(dtype).kind == "c":
+            a, k = a + 1j * rng.standard_normal(n), k - 2j * rng.standard_normal(m)
+        cd = np.dtype(dtype)
+        full = D.DirectPlan(a.shape, k.shape, [0], [(0, n + m - 1)], cd, 1, parallel=False)(a, k)
+        monkeypatch.setattr(D, "CHUNK", chunk)
+        win = D.DirectPlan(a.shape, k.shape, [0], [(start, length)], cd, 1, parallel=False)(a, k)
+        monkeypatch.setattr(D, "CHUNK", 2048)
+        assert np.array_equal(win, full[start:start + length]), (n, m, start, length)

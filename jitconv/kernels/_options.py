@@ -1,14 +1,11 @@
 """The one place where njit options are set.
 
-Two option sets. ``SERIAL``/``PARALLEL``: no fast-math at all, IEEE
-arithmetic op by op (the ndimage kernels reproduce SciPy's sums bit for bit
-with them). ``SERIAL_FMA``/``PARALLEL_FMA``: one fast-math flag only,
-``contract``, which lets LLVM fuse ``a * b + c`` into one fused multiply-add:
-deterministic (the same code gives the same bits on every run and thread
-count) and more accurate (one rounding instead of two); the signal direct
-kernels use it. Never ``nnan``/``ninf`` (nor ``fastmath=True``): with them
-LLVM may assume there are no NaN/inf, which would break the non-finite
-pattern of direct convolution; never ``reassoc``: sums keep their order.
+No fast-math flags: with ``nnan``/``ninf`` LLVM may assume there are no
+NaN/inf, which would break the non-finite pattern of direct convolution;
+``reassoc`` would reorder sums; even ``contract`` alone is not used, since
+LLVM fuses a multiply-add only when both land in one basic block, so the
+same sum could round differently in two loops. Kernels that want fused
+multiply-adds call them explicitly (``_fma.madd``).
 Every kernel releases the GIL.
 numba's cache checks the kernel modules' own files, not this one: after
 changing an option here, touch the kernel modules (or clear their
@@ -23,9 +20,6 @@ import numba
 
 PARALLEL = dict(nogil=True, parallel=True, cache=False, error_model="numpy")
 SERIAL = dict(nogil=True, parallel=False, cache=False, error_model="numpy")
-FASTMATH = {"contract"}
-PARALLEL_FMA = dict(PARALLEL, fastmath=FASTMATH)
-SERIAL_FMA = dict(SERIAL, fastmath=FASTMATH)
 
 _cache_state = {"ok": None}
 

@@ -15,8 +15,9 @@ windows are offsets (negative: leading padding); boundary extension is done
 by the drivers.
 
 What these kernels never do: validate, raise, allocate inside the parallel
-loop's body beyond one accumulator per task, read outside ``x``, or reorder
-a sum (no ``reassoc``; ``contract`` fuses multiply-adds, see ``_options``).
+loop's body beyond one accumulator per task, read outside ``x``, use
+fast-math, or reorder a sum; multiply-adds are fused explicitly
+(``kernels._fma.madd``: the same rounding in every loop).
 
 Layout and dtypes are normalised by the driver so that few signatures exist:
 ``x`` is C-contiguous float32/float64/complex64/complex128/int64; ``w`` holds
@@ -53,7 +54,8 @@ inner loop (contiguous outputs) vectorises.
 import numpy as np
 from numba import njit, prange
 
-from ._options import PARALLEL_FMA as PARALLEL, SERIAL_FMA as SERIAL, enable_cache
+from ._fma import madd
+from ._options import PARALLEL, SERIAL, enable_cache
 
 #: taps per block (see "Sums")
 U = 8
@@ -72,40 +74,95 @@ def _block(av, xr, p, wr, j, u, zero):
         w0, w1, w2, w3 = wr[j], wr[j + 1], wr[j + 2], wr[j + 3]
         w4, w5, w6, w7 = wr[j + 4], wr[j + 5], wr[j + 6], wr[j + 7]
         for k in range(n):
-            av[k] += (zero + xs[k] * w0 + xs[k + 1] * w1 + xs[k + 2] * w2 + xs[k + 3] * w3
-                      + xs[k + 4] * w4 + xs[k + 5] * w5 + xs[k + 6] * w6 + xs[k + 7] * w7)
+            s = madd(zero, xs[k], w0)
+            s = madd(s, xs[k + 1], w1)
+            s = madd(s, xs[k + 2], w2)
+            s = madd(s, xs[k + 3], w3)
+            s = madd(s, xs[k + 4], w4)
+            s = madd(s, xs[k + 5], w5)
+            s = madd(s, xs[k + 6], w6)
+            s = madd(s, xs[k + 7], w7)
+            av[k] += s
     elif u == 7:
         w0, w1, w2, w3 = wr[j], wr[j + 1], wr[j + 2], wr[j + 3]
         w4, w5, w6 = wr[j + 4], wr[j + 5], wr[j + 6]
         for k in range(n):
-            av[k] += (zero + xs[k] * w0 + xs[k + 1] * w1 + xs[k + 2] * w2 + xs[k + 3] * w3
-                      + xs[k + 4] * w4 + xs[k + 5] * w5 + xs[k + 6] * w6)
+            s = madd(zero, xs[k], w0)
+            s = madd(s, xs[k + 1], w1)
+            s = madd(s, xs[k + 2], w2)
+            s = madd(s, xs[k + 3], w3)
+            s = madd(s, xs[k + 4], w4)
+            s = madd(s, xs[k + 5], w5)
+            s = madd(s, xs[k + 6], w6)
+            av[k] += s
     elif u == 6:
-        w0, w1, w2, w3, w4, w5 = wr[j], wr[j + 1], wr[j + 2], wr[j + 3], wr[j + 4], wr[j + 5]
+        w0, w1, w2, w3, w4, w5 = (wr[j], wr[j + 1], wr[j + 2], wr[j + 3], wr[j + 4],
+                                  wr[j + 5])
         for k in range(n):
-            av[k] += (zero + xs[k] * w0 + xs[k + 1] * w1 + xs[k + 2] * w2 + xs[k + 3] * w3
-                      + xs[k + 4] * w4 + xs[k + 5] * w5)
+            s = madd(zero, xs[k], w0)
+            s = madd(s, xs[k + 1], w1)
+            s = madd(s, xs[k + 2], w2)
+            s = madd(s, xs[k + 3], w3)
+            s = madd(s, xs[k + 4], w4)
+            s = madd(s, xs[k + 5], w5)
+            av[k] += s
     elif u == 5:
         w0, w1, w2, w3, w4 = wr[j], wr[j + 1], wr[j + 2], wr[j + 3], wr[j + 4]
         for k in range(n):
-            av[k] += (zero + xs[k] * w0 + xs[k + 1] * w1 + xs[k + 2] * w2 + xs[k + 3] * w3
-                      + xs[k + 4] * w4)
+            s = madd(zero, xs[k], w0)
+            s = madd(s, xs[k + 1], w1)
+            s = madd(s, xs[k + 2], w2)
+            s = madd(s, xs[k + 3], w3)
+            s = madd(s, xs[k + 4], w4)
+            av[k] += s
     elif u == 4:
         w0, w1, w2, w3 = wr[j], wr[j + 1], wr[j + 2], wr[j + 3]
         for k in range(n):
-            av[k] += zero + xs[k] * w0 + xs[k + 1] * w1 + xs[k + 2] * w2 + xs[k + 3] * w3
+            s = madd(zero, xs[k], w0)
+            s = madd(s, xs[k + 1], w1)
+            s = madd(s, xs[k + 2], w2)
+            s = madd(s, xs[k + 3], w3)
+            av[k] += s
     elif u == 3:
         w0, w1, w2 = wr[j], wr[j + 1], wr[j + 2]
         for k in range(n):
-            av[k] += zero + xs[k] * w0 + xs[k + 1] * w1 + xs[k + 2] * w2
+            s = madd(zero, xs[k], w0)
+            s = madd(s, xs[k + 1], w1)
+            s = madd(s, xs[k + 2], w2)
+            av[k] += s
     elif u == 2:
         w0, w1 = wr[j], wr[j + 1]
         for k in range(n):
-            av[k] += zero + xs[k] * w0 + xs[k + 1] * w1
+            s = madd(zero, xs[k], w0)
+            s = madd(s, xs[k + 1], w1)
+            av[k] += s
     else:
         w0 = wr[j]
         for k in range(n):
-            av[k] += zero + xs[k] * w0
+            s = madd(zero, xs[k], w0)
+            av[k] += s
+
+
+@njit(**SERIAL)
+def _interior(av, xr, p, wr, j0, j1, zero):
+    """``_block`` with ``u = 8`` for the blocks ``j0, j0 + 8, ... < j1``, every
+    tap inside ``xr`` for every output: the same sums, in one tight loop (few
+    outputs and many taps -- a window of lags -- spend their time here)."""
+    n = av.shape[0]
+    for j in range(j0, j1, 8):
+        w0, w1, w2, w3 = wr[j], wr[j + 1], wr[j + 2], wr[j + 3]
+        w4, w5, w6, w7 = wr[j + 4], wr[j + 5], wr[j + 6], wr[j + 7]
+        xs = xr[p + j:p + j + n + 7]
+        for k in range(n):
+            s = madd(zero, xs[k], w0)
+            s = madd(s, xs[k + 1], w1)
+            s = madd(s, xs[k + 2], w2)
+            s = madd(s, xs[k + 3], w3)
+            s = madd(s, xs[k + 4], w4)
+            s = madd(s, xs[k + 5], w5)
+            s = madd(s, xs[k + 6], w6)
+            s = madd(s, xs[k + 7], w7)
+            av[k] += s
 
 
 @njit(**SERIAL)
@@ -116,8 +173,26 @@ def _edge(xr, q, wr, j, u, zero):
     N = xr.shape[0]
     for t in range(u):
         if 0 <= q + t < N:
-            s = s + xr[q + t] * wr[j + t]
+            s = madd(s, xr[q + t], wr[j + t])
     return s
+
+
+@njit(**SERIAL)
+def _edges(acc, xr, base, wr, jb, u, n, N2, zero):
+    """Block ``jb`` (``u`` taps) for outputs ``0 .. n-1``, whose tap ``t``
+    reads ``xr[base + k + t]``: ``_block`` where all taps are inside, ``_edge``
+    for the outputs where some are not."""
+    # outputs whose every tap of the block is inside x, and those with some
+    mlo = max(0, -(base + u - 1))
+    mhi = min(n, N2 - base)
+    klo = min(max(mlo, -base), mhi)
+    khi = max(min(mhi, N2 - (base + u - 1)), klo)
+    if klo < khi:
+        _block(acc[klo:khi], xr, base + klo, wr, jb, u, zero)
+    for k in range(mlo, klo):
+        acc[k] += _edge(xr, base + k, wr, jb, u, zero)
+    for k in range(khi, mhi):
+        acc[k] += _edge(xr, base + k, wr, jb, u, zero)
 
 
 @njit(**SERIAL)
@@ -147,20 +222,20 @@ def _task(x, w, out, t, nchunks, chunk, proto, zero1, l0, l1, l2):
                 continue
             xr = x[bx, r0, r1]
             wr = w[bw, j0, j1]
-            for jb in range(0, K2, U):
-                u = min(U, K2 - jb)
-                base = start + jb + l2          # x index of output 0, tap jb
-                # outputs whose every tap of the block is inside x, and those with some
-                mlo = max(0, -(base + u - 1))
-                mhi = min(n, N2 - base)
-                klo = min(max(mlo, -base), mhi)
-                khi = max(min(mhi, N2 - (base + u - 1)), klo)
-                if klo < khi:
-                    _block(acc[klo:khi], xr, base + klo, wr, jb, u, zero)
-                for k in range(mlo, klo):
-                    acc[k] += _edge(xr, base + k, wr, jb, u, zero)
-                for k in range(khi, mhi):
-                    acc[k] += _edge(xr, base + k, wr, jb, u, zero)
+            # whole blocks inside x for every output of the task run in one
+            # tight loop; blocks are still added in tap order (the sums'
+            # definition): the edge blocks before them, then them, then after
+            s0 = start + l2
+            ia = min(-(-max(0, -s0) // U) * U, K2)
+            ib = min((K2 // U) * U, ((N2 - s0 - n - U + 1) // U) * U + U)
+            if ib < ia:
+                ib = ia
+            for jb in range(0, ia, U):
+                _edges(acc, xr, start + jb + l2, wr, jb, min(U, K2 - jb), n, N2, zero)
+            if ia < ib:
+                _interior(acc, xr, s0, wr, ia, ib, zero)
+            for jb in range(ib, K2, U):
+                _edges(acc, xr, start + jb + l2, wr, jb, min(U, K2 - jb), n, N2, zero)
     orow = out[b, i0, i1, start: start + n]
     for i in range(n):
         orow[i] = acc[i]
@@ -186,4 +261,4 @@ def corr_valid_serial(x, w, out, chunk, proto, zero1, l0, l1, l2):
         _task(x, w, out, t, nchunks, chunk, proto, zero1, l0, l1, l2)
 
 
-enable_cache(_block, _edge, _task, corr_valid_parallel, corr_valid_serial)
+enable_cache(_block, _interior, _edge, _edges, _task, corr_valid_parallel, corr_valid_serial)
