@@ -102,6 +102,8 @@ def finish(call, cand, raw):
     """The caller's result from candidate ``cand``'s raw result."""
     f = call.finish
     if isinstance(f, SignalFinish):
+        if f.take is not None:
+            raw = raw[f.take]
         if cand.family in _DIRECT:
             return finalize(raw, f.rt)
         if raw.size and not np.isfinite(raw).all():
@@ -150,7 +152,11 @@ def scipy_fallback(call):
     if kw.get("method") == "auto" and guards.finite(a, k) is not None:
         kw["method"] = "direct"
     try:
-        return getattr(_scipy(), op)(*args, **kw)
+        res = getattr(_scipy(), op)(*args, **kw)
+        if call.crop is not None:
+            res = res[call.crop]
+            res = np.ascontiguousarray(res[call.take] if call.take is not None else res)
+        return res
     except (RuntimeError, IndexError) as e:
         raise TypeError(f"{op} does not support inputs of dtypes {a.dtype} and {k.dtype}"
                         f" ({e})") from e

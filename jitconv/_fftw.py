@@ -117,7 +117,9 @@ def _get_plan(kind, in_shape, out_shape, single, axes, threads, slot):
         idt, odt, direction = CPLX[single], CPLX[single], "FFTW_BACKWARD"
     inp = pyfftw.empty_aligned(in_shape, dtype=idt)
     out = pyfftw.empty_aligned(out_shape, dtype=odt)
-    n = math.prod(in_shape[a] for a in axes)
+    # the whole buffer counts, batch included: 4096 transforms of 40x40
+    # points run 2-5x faster with MEASURE plans than with ESTIMATE ones
+    n = math.prod(in_shape)
     flag, limit = _flags(n)
     with LOCK:
         try:
@@ -316,6 +318,35 @@ def irfft_cropped(X, axes, fshape, crop, workers, slot="nn"):
     single = X.dtype == np.complex64
     shp = X.shape[:X.ndim - len(axes)] + tuple(fshape)
     p = _get_plan("c2r", X.shape, shp, single, tuple(axes), _threads(shp, workers), (slot, 1))
+    np.copyto(p.inp, X)
+    p.fftw.execute()
+    res = p.out[crop]
+    return np.multiply(res, 1.0 / math.prod(fshape), dtype=res.dtype)
+
+
+def forward(x, nt, fshape, complex_, single, workers, slot):
+    """FFT over the last ``nt`` axes of ``x``, zero-padded to ``fshape`` (real
+    to half-spectrum unless ``complex_``). Returns the plan's output buffer:
+    valid until this thread's next transform with the same ``slot``. Records
+    no trace (callers running it on several threads record once)."""
+    shp = x.shape[:x.ndim - nt] + tuple(fshape)
+    if complex_:
+        kind, spec = "c2c", shp
+    else:
+        kind, spec = "r2c", shp[:-1] + (shp[-1] // 2 + 1,)
+    axes = tuple(range(len(shp) - nt, len(shp)))
+    p = _get_plan(kind, shp, spec, single, axes, _threads(shp, workers), (slot, 0))
+    _load(p.inp, x)
+    p.fftw.execute()
+    return p.out
+
+
+def inverse(X, nt, fshape, crop, complex_, single, workers, slot):
+    """Inverse of `forward` (scaled) of the spectrum ``X``: ``result[crop]`` as a new array."""
+    shp = X.shape[:X.ndim - nt] + tuple(fshape)
+    axes = tuple(range(len(shp) - nt, len(shp)))
+    kind = "c2c-inv" if complex_ else "c2r"
+    p = _get_plan(kind, X.shape, shp, single, axes, _threads(shp, workers), (slot, 1))
     np.copyto(p.inp, X)
     p.fftw.execute()
     res = p.out[crop]

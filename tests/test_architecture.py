@@ -16,13 +16,14 @@ LAYERS = [
     # facts: settings, shapes, dtypes, the trace, njit options
     {"_config", "_trace", "_shapes", "_dtypes", "kernels", "kernels._options"},
     # code that runs: numba kernels, their launcher, FFTW
-    {"kernels.direct", "kernels.nn", "_launch", "_fftw"},
+    {"kernels.direct", "kernels.lags", "kernels.nn", "_launch", "_fftw"},
     # descriptions and stored knowledge
     {"_problem", "_store"},
     # the candidate protocol, the cost model, the guards
     {"algorithms.base", "algorithms.cost", "algorithms.guards"},
     # one module per algorithm
-    {"algorithms.direct", "algorithms.separable", "algorithms.fft", "algorithms.overlap",
+    {"algorithms.direct", "algorithms.direct_lags", "algorithms.separable", "algorithms.fft", "algorithms.fft_blocked",
+     "algorithms.overlap",
      "algorithms.boundary", "algorithms.nn_im2col", "algorithms.nn_gemm",
      "algorithms.nn_direct", "algorithms.nn_winograd", "algorithms.nn_fft",
      "algorithms.nn_grad"},

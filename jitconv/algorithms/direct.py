@@ -54,7 +54,7 @@ def _batch_view(arr, nb, bshape, B):
     return np.broadcast_to(arr, bshape + rest).reshape((B,) + rest)
 
 
-def direct_conv(a, k, axes, windows, cdtype, workers, parallel=None):
+def direct_conv(a, k, axes, windows, cdtype, workers, parallel=None, run=None):
     """Window of the full convolution ``a * k`` along ``axes``, computed directly.
 
     Parameters
@@ -72,6 +72,10 @@ def direct_conv(a, k, axes, windows, cdtype, workers, parallel=None):
     parallel : bool or None
         Run the parallel kernel (True), the serial one (False), or decide by
         the amount of work (None).
+    run : callable, optional
+        The kernel runner for up to three convolved axes, called like
+        `correlate` (default `correlate`; ``algorithms.direct_lags`` passes
+        its lag-window kernel, which sums in the same order).
 
     Returns
     -------
@@ -106,7 +110,7 @@ def direct_conv(a, k, axes, windows, cdtype, workers, parallel=None):
         x4 = xs.reshape((xs.shape[0],) + pad + xs.shape[1:])
         w4 = w.reshape((w.shape[0],) + pad + w.shape[1:])
         out = np.empty((B,) + pad + tuple(L), dtype=cdtype)
-        correlate(x4, w4, out, workers, parallel, [0] * (3 - d) + lo)
+        (run or correlate)(x4, w4, out, workers, parallel, [0] * (3 - d) + lo)
     else:
         out = _correlate_high(xs, w, B, L, cdtype, acc, workers, parallel, lo)
     out = out.reshape(tuple(bshape) + tuple(L))

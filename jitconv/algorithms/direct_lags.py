@@ -1,0 +1,87 @@
+"""The direct sum over a narrow window of outputs: ``kernels.lags``.
+
+A lag window of a correlation (``correlate(..., lags=16)`` of two signals of
+1e6 samples: 33 outputs, 1e6 taps each) is a direct problem like any other
+window, but the general kernel (``kernels.direct``) runs it as one task whose
+33 accumulators are re-read for each of the 1e6 taps. ``kernels.lags`` sums
+in exactly the same order (bitwise the same results) but splits the window
+into groups of outputs spread over the workers and adds eight taps per pass
+over a group.
+
+Candidate ``direct-lags`` (family 'direct'): problems with at most three
+convolved axes whose output window along the last one is shorter than the
+kernel there (lag windows, small search windows of image registration;
+not 'same'/'full' filtering, where ``direct-parallel`` is the better split).
+"""
+import math
+
+import numpy as np
+
+from .. import _config, _launch
+from ..kernels import lags as _k
+from . import cost
+from .base import Candidate
+from .direct import ACC, BLOCK, direct_conv
+
+#: outputs per group at most (their accumulators stay in L1)
+GROUP_MAX = 1024
+#: a group narrower than this wastes the vector width (unless the window is)
+GROUP_MIN = 8
+
+
+def group_size(out_shape, workers):
+    """Outputs per task along the last axis of a ``(B, L0, L1, L2)`` output.
+
+    Enough groups that every worker has one when there are few rows (a lag
+    window of a 1-d problem is one row), as even as possible.
+    """
+    rows = math.prod(out_shape[:3])
+    L2 = out_shape[3]
+    want = -(-workers // max(rows, 1))
+    ngroups = max(-(-L2 // GROUP_MAX), min(want, max(1, L2 // GROUP_MIN)))
+    return -(-L2 // ngroups)
+
+
+def run_lags(x, w, out, workers, parallel=None, offsets=(0, 0, 0)):
+    """``kernels.lags`` on a ``(B, N0, N1, N2)`` input; the signature of
+    ``algorithms.direct.correlate``, for ``direct_conv``'s ``run``."""
+    if out.size == 0:
+        return
+    bounds = tuple(int(v) for v in offsets)
+    x, w = _launch.readonly(x), _launch.readonly(w)
+    if parallel is None:
+        parallel = out.size * (w.size // w.shape[0]) >= _config.SERIAL_WORK
+    block = BLOCK if w.dtype == np.float32 else 0
+    proto = np.empty(0, ACC[np.dtype(out.dtype)])
+    group = group_size(out.shape, workers if parallel else 1)
+    _launch.launch(_k.corr_lags_parallel, _k.corr_lags_serial,
+                   (x, w, out, group, block, proto) + bounds, workers, parallel, "direct-lags")
+
+
+def _last_taps(p):
+    ax = p.axes[-1]
+    return min(p.shape1[ax], p.shape2[ax])
+
+
+class DirectLags(Candidate):
+    id = "direct-lags"
+
+    def supports(self, p):
+        return 1 <= len(p.axes) <= 3 and p.wins[-1][1] < _last_taps(p)
+
+    def estimate(self, p):
+        rows = cost.batch(p) * math.prod(w[1] for w in p.wins[:-1])
+        L2 = p.wins[-1][1]
+        workers = p.workers if _launch.parallel_ok(p.workers) else 1
+        group = group_size((rows, 1, 1, L2), workers)
+        tasks = rows * -(-L2 // group)
+        par = max(1, min(workers, tasks))
+        taps = cost.macs(p) // max(1, rows * L2)
+        # throughput, and the floor of one output's chain of dependent additions
+        work = cost.macs(p) * cost.mac_cost(p) * cost.LAGS_MAC_FACTOR / par
+        chain = -(-tasks // par) * taps * cost.ADD_LATENCY
+        fixed = cost.DIRECT_FIXED + (cost.PARALLEL_FIXED if par > 1 else 0.0)
+        return fixed + max(work, chain)
+
+    def run(self, p, a, k):
+        return direct_conv(a, k, p.axes, p.wins, p.cdtype, p.workers, run=run_lags)
