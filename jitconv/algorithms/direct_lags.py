@@ -37,6 +37,8 @@ def group_size(out_shape, workers):
     """
     rows = math.prod(out_shape[:3])
     L2 = out_shape[3]
+    if L2 == 0:
+        return 1
     want = -(-workers // max(rows, 1))
     ngroups = max(-(-L2 // GROUP_MAX), min(want, max(1, L2 // GROUP_MIN)))
     return -(-L2 // ngroups)
@@ -67,7 +69,7 @@ class DirectLags(Candidate):
     id = "direct-lags"
 
     def supports(self, p):
-        return 1 <= len(p.axes) <= 3 and p.wins[-1][1] < _last_taps(p)
+        return 1 <= len(p.axes) <= 3 and p.wins[-1][1] <= _last_taps(p)
 
     def estimate(self, p):
         rows = cost.batch(p) * math.prod(w[1] for w in p.wins[:-1])
