@@ -60,30 +60,38 @@ def run_lags(x, w, out, workers, parallel=None, offsets=(0, 0, 0)):
                    (x, w, out, group, block, proto) + bounds, workers, parallel, "direct-lags")
 
 
-def _last_taps(p):
-    ax = p.axes[-1]
-    return min(p.shape1[ax], p.shape2[ax])
+def _kernel_dims(p):
+    """Taps per convolved axis of the operand ``direct_conv`` makes the kernel
+    (the smaller one), padded to three axes like the kernel's ``w``."""
+    v1 = math.prod(p.shape1[a] for a in p.axes)
+    v2 = math.prod(p.shape2[a] for a in p.axes)
+    k = p.shape1 if v1 < v2 else p.shape2
+    return (1,) * (3 - len(p.axes)) + tuple(k[a] for a in p.axes)
 
 
 class DirectLags(Candidate):
     id = "direct-lags"
 
     def supports(self, p):
-        return 1 <= len(p.axes) <= 3 and p.wins[-1][1] <= _last_taps(p)
+        return 1 <= len(p.axes) <= 3 and p.wins[-1][1] <= _kernel_dims(p)[-1]
 
     def estimate(self, p):
+        """Per task (a group of ``n`` outputs of one output row), each kernel
+        row costs a fixed part, its bounds-checked edge taps, and its taps
+        at the larger of the vector throughput for ``n`` outputs and one
+        dependent addition (measured with thread CPU time on 1-3 d windows)."""
         rows = cost.batch(p) * math.prod(w[1] for w in p.wins[:-1])
         L2 = p.wins[-1][1]
         workers = p.workers if _launch.parallel_ok(p.workers) else 1
         group = group_size((rows, 1, 1, L2), workers)
         tasks = rows * -(-L2 // group)
         par = max(1, min(workers, tasks))
-        taps = cost.macs(p) // max(1, rows * L2)
-        # throughput, and the floor of one output's chain of dependent additions
-        work = cost.macs(p) * cost.mac_cost(p) * cost.LAGS_MAC_FACTOR / par
-        chain = -(-tasks // par) * taps * cost.ADD_LATENCY
+        K0, K1, K2 = _kernel_dims(p)
+        n = min(group, L2)
+        per_tap = max(cost.ADD_LATENCY, n * cost.mac_cost(p) * cost.LAGS_MAC_FACTOR)
+        per_row = cost.LAGS_ROW + min(K2, n + 1) * cost.LAGS_EDGE_TAP + K2 * per_tap
         fixed = cost.DIRECT_FIXED + (cost.PARALLEL_FIXED if par > 1 else 0.0)
-        return fixed + max(work, chain)
+        return fixed + -(-tasks // par) * K0 * K1 * per_row
 
     def run(self, p, a, k):
         return direct_conv(a, k, p.axes, p.wins, p.cdtype, p.workers, run=run_lags)

@@ -23,6 +23,8 @@ for every tap:
 - the taps of a row run in three phases: taps where some output of the
   group reads padding (bounds checked), then taps where none does, then
   the checked tail, so each output still adds its taps in increasing order;
+- a whole float32 block of 16 taps in that phase is summed per output in
+  one expression and added to the float64 accumulator directly;
 - in the middle phase eight taps are added per pass over the group,
   ``acc[g] = acc[g] + x[..g]*w0 + x[..g+1]*w1 + ... + x[..g+7]*w7``: the
   same left-to-right sequence of roundings as eight separate passes, with
@@ -98,6 +100,38 @@ def _inner(xrow, wrow, acc, p, n, j0, j1):
 
 
 @njit(**SERIAL)
+def _block16(xrow, wrow, acc, wide, p, n, j):
+    """A whole float32 block of 16 taps ``j .. j+15``, all reads inside ``x``,
+    starting from a closed block: each output's 16 products are summed in
+    float32 from its (zero) accumulator, in tap order, and the sum added to
+    its float64 accumulator -- what the general path does through ``acc``
+    and ``_flush``, without storing ``acc``."""
+    w0 = wrow[j]
+    w1 = wrow[j + 1]
+    w2 = wrow[j + 2]
+    w3 = wrow[j + 3]
+    w4 = wrow[j + 4]
+    w5 = wrow[j + 5]
+    w6 = wrow[j + 6]
+    w7 = wrow[j + 7]
+    w8 = wrow[j + 8]
+    w9 = wrow[j + 9]
+    w10 = wrow[j + 10]
+    w11 = wrow[j + 11]
+    w12 = wrow[j + 12]
+    w13 = wrow[j + 13]
+    w14 = wrow[j + 14]
+    w15 = wrow[j + 15]
+    xs = xrow[p + j: p + j + n + 15]
+    for g in range(n):
+        b = (acc[g] + xs[g] * w0 + xs[g + 1] * w1 + xs[g + 2] * w2 + xs[g + 3] * w3
+             + xs[g + 4] * w4 + xs[g + 5] * w5 + xs[g + 6] * w6 + xs[g + 7] * w7
+             + xs[g + 8] * w8 + xs[g + 9] * w9 + xs[g + 10] * w10 + xs[g + 11] * w11
+             + xs[g + 12] * w12 + xs[g + 13] * w13 + xs[g + 14] * w14 + xs[g + 15] * w15)
+        wide[g] += b
+
+
+@njit(**SERIAL)
 def _span(xrow, wrow, acc, p, n, j0, j1):
     """Taps ``j0 <= j < j1`` of one row for outputs ``g`` reading ``x[p + g + j]``."""
     N = xrow.shape[0]
@@ -146,9 +180,17 @@ def _task(x, w, out, t, ngroups, group, block, proto, l0, l1, l2):
             if not block:
                 _span(xrow, wrow, acc, p, n, 0, K2)
                 continue
+            # every output of the group reads inside x for taps ja <= j < jb
+            N2 = xrow.shape[0]
+            ja = min(max(-p, 0), K2)
+            jb = min(max(N2 - p - n + 1, ja), K2)
             s = 0
             while s < K2:
                 e = min(K2, s + block - count)
+                if block == 16 and count == 0 and e - s == 16 and ja <= s and e <= jb:
+                    _block16(xrow, wrow, acc, wide, p, n, s)
+                    s = e
+                    continue
                 _span(xrow, wrow, acc, p, n, s, e)
                 count += e - s
                 if count >= block:
@@ -183,4 +225,4 @@ def corr_lags_serial(x, w, out, group, block, proto, l0, l1, l2):
         _task(x, w, out, t, ngroups, group, block, proto, l0, l1, l2)
 
 
-enable_cache(_flush, _checked, _inner, _span, _task, corr_lags_parallel, corr_lags_serial)
+enable_cache(_flush, _checked, _inner, _block16, _span, _task, corr_lags_parallel, corr_lags_serial)
