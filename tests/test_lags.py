@@ -14,12 +14,13 @@ from jitconv.algorithms import REGISTRY
 pytestmark = pytest.mark.usefixtures("estimate_planner")
 
 #: candidates of the direct family: bitwise the same sums as the 'full' result
-DIRECT = ("direct-serial", "direct-parallel", "direct-lags")
+DIRECT = ("direct-serial", "direct-parallel", "direct-lags", "direct-lags-parallel")
 FFT = ("fft", "fft-blocked", "oa")
 #: the trace names each candidate records
 TRACE = {"direct-serial": ("direct-serial",),
          "direct-parallel": ("direct-parallel",),
-         "direct-lags": ("direct-lags-serial", "direct-lags-parallel"),
+         "direct-lags": ("direct-lags-serial",),
+         "direct-lags-parallel": ("direct-lags-parallel",),
          "fft": ("fft-real", "fft-complex", "fft-none"),
          "fft-blocked": ("fft-blocked-real", "fft-blocked-complex"),
          "oa": ("oa", "fft-real", "fft-complex")}
@@ -178,7 +179,7 @@ def test_1d_dtypes(dtype, n, m, lags, rng):
 def test_long_signals_small_window_runs_in_parallel(rng):
     """W22's shape, smaller: a few lags of two long signals split over the workers."""
     x, y = data(rng, 200_000, np.float64), data(rng, 200_000, np.float64)
-    with jitconv.force("direct-lags"):
+    with jitconv.force("direct-lags-parallel"):
         with _trace.paths() as log:
             res = jitconv.correlate(x, y, lags=16, workers=2, method="direct")
     assert log == ["direct-lags-parallel"]

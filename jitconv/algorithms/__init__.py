@@ -8,7 +8,7 @@ candidates). A new algorithm is one module here plus one line in
 from .base import FAMILIES, Candidate, Reduction, Registry
 from .boundary import BoundaryDirect
 from .direct import DirectParallel, DirectSerial
-from .direct_lags import DirectLags
+from .direct_lags import DirectLags, DirectLagsParallel
 from .fft import FFT
 from .fft_blocked import BlockedFFT
 from .nn_direct import Direct as NNDirect
@@ -21,7 +21,7 @@ from .separable import Separable
 
 REGISTRY = Registry([
     # signal: windows of the zero-padded convolution
-    DirectSerial(), DirectParallel(), DirectLags(), Separable(), FFT(), BlockedFFT(), OverlapAdd(),
+    DirectSerial(), DirectParallel(), DirectLags(), DirectLagsParallel(), Separable(), FFT(), BlockedFFT(), OverlapAdd(),
     # boundary: convolve2d / correlate2d
     BoundaryDirect(),
     # CNN ops

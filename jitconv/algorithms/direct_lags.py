@@ -8,10 +8,12 @@ in exactly the same order (bitwise the same results) but splits the window
 into groups of outputs spread over the workers and adds eight taps per pass
 over a group.
 
-Candidate ``direct-lags`` (family 'direct'): problems with at most three
-convolved axes whose output window along the last one is shorter than the
-kernel there (lag windows, small search windows of image registration;
-not 'same'/'full' filtering, where ``direct-parallel`` is the better split).
+Candidates ``direct-lags`` (one thread) and ``direct-lags-parallel`` (family
+'direct'): problems with at most three convolved axes whose output window
+along the last one is no longer than the kernel there (lag windows, small
+search windows of image registration, 'valid' correlations of equal-size
+signals; not 'same'/'full' filtering, where ``direct-parallel``'s split is
+the better one).
 """
 import math
 
@@ -70,10 +72,15 @@ def _kernel_dims(p):
 
 
 class DirectLags(Candidate):
+    """``kernels.lags`` on one thread."""
     id = "direct-lags"
+    parallel = False
 
     def supports(self, p):
         return 1 <= len(p.axes) <= 3 and p.wins[-1][1] <= _kernel_dims(p)[-1]
+
+    def _workers(self, p):
+        return p.workers if self.parallel else 1
 
     def estimate(self, p):
         """Per task (a group of ``n`` outputs of one output row), each kernel
@@ -82,7 +89,7 @@ class DirectLags(Candidate):
         dependent addition (measured with thread CPU time on 1-3 d windows)."""
         rows = cost.batch(p) * math.prod(w[1] for w in p.wins[:-1])
         L2 = p.wins[-1][1]
-        workers = p.workers if _launch.parallel_ok(p.workers) else 1
+        workers = self._workers(p)
         group = group_size((rows, 1, 1, L2), workers)
         tasks = rows * -(-L2 // group)
         par = max(1, min(workers, tasks))
@@ -90,8 +97,21 @@ class DirectLags(Candidate):
         n = min(group, L2)
         per_tap = max(cost.ADD_LATENCY, n * cost.mac_cost(p) * cost.LAGS_MAC_FACTOR)
         per_row = cost.LAGS_ROW + min(K2, n + 1) * cost.LAGS_EDGE_TAP + K2 * per_tap
-        fixed = cost.DIRECT_FIXED + (cost.PARALLEL_FIXED if par > 1 else 0.0)
+        fixed = cost.DIRECT_FIXED + (cost.PARALLEL_FIXED if self.parallel else 0.0)
         return fixed + -(-tasks // par) * K0 * K1 * per_row
 
     def run(self, p, a, k):
-        return direct_conv(a, k, p.axes, p.wins, p.cdtype, p.workers, run=run_lags)
+        def run(x, w, out, workers, parallel, offsets):
+            run_lags(x, w, out, self._workers(p), self.parallel, offsets)
+        return direct_conv(a, k, p.axes, p.wins, p.cdtype, p.workers, run=run)
+
+
+class DirectLagsParallel(DirectLags):
+    """``kernels.lags`` with its groups of outputs spread over the workers
+    (a separate candidate, as ``direct-parallel``: on a busy machine waking
+    a second thread can cost more than a 1 ms sum saves)."""
+    id = "direct-lags-parallel"
+    parallel = True
+
+    def supports(self, p):
+        return super().supports(p) and _launch.parallel_ok(p.workers)
