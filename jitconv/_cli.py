@@ -222,6 +222,13 @@ def _as_json(e, spec):
     return d
 
 
+def _sec(t):
+    """A duration for a table: '2.97 ms', '1.56 s', '-' when unknown."""
+    if t is None or math.isinf(t):
+        return "-"
+    return f"{t * 1e3:.3g} ms" if t < 1 else f"{t:.3g} s"
+
+
 def _fail(prog, msg, code=2):
     print(f"{prog}: error: {msg}", file=sys.stderr)
     return code
@@ -384,8 +391,7 @@ def cmd_wisdom(argv):
         for key, rec in decisions.items():
             timed = {k: v for k, v in (rec.get("timings") or {}).items() if v is not None}
             t = timed.get(rec.get("chosen"))
-            rows.append((rec.get("chosen", "?"), "-" if t is None else f"{t * 1e3:.3g} ms",
-                         _describe_key(key)))
+            rows.append((rec.get("chosen", "?"), _sec(t), _describe_key(key)))
         if rows:
             w0 = max(len(r[0]) for r in rows + [("chosen",)])
             w1 = max(len(r[1]) for r in rows + [("", "time")])
@@ -521,8 +527,7 @@ def cmd_tune(argv):
     if not args.quiet:
         w = max(len(r[1]) for r in rows)
         for no, text, chosen, source, t in rows:
-            tt = "" if t is None or math.isinf(t) else f"{t * 1e3:.3g} ms"
-            print(f"{no:4d}  {text.ljust(w)}  {chosen:16s} {source:9s} {tt}")
+            print(f"{no:4d}  {text.ljust(w)}  {chosen:20s} {source:9s} {_sec(t)}".rstrip())
         path = jitconv.wisdom_path()
         print(f"planned {len(rows) - failed} of {len(rows)} problems"
               + (f"; stored in {path}" if path else ""))

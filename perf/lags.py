@@ -16,7 +16,14 @@ reference; calls are timed interleaved (route A, B, C, A, B, C, ...) in one
 process and the medians reported. ``--quick``: W22 with 2e5 samples, W23
 with 512 pairs.
 
-Usage: ``python perf/lags.py [--quick] [--only W22] [--repeats N] [--json PATH]``
+``--isolated`` times each route in a fresh process of its own instead: on a
+busy 2-core machine, threads left spinning by one library's thread pool
+(OpenMP, OpenBLAS, PyTorch) slow the next library's multi-threaded calls by
+up to 50x (33 np.dot calls of 1e6 took 7 ms alone, 356 ms right after a
+parallel numba kernel), so interleaved timings there measure the
+interference as much as the routes.
+
+Usage: ``python perf/lags.py [--quick] [--only W22] [--repeats N] [--isolated] [--json PATH]``
 """
 import argparse
 import json
@@ -120,6 +127,32 @@ def _torch():
     return torch
 
 
+def measure_isolated(w, repeats, quick):
+    """Each route verified and timed in a fresh interpreter of its own."""
+    import subprocess
+    med, ok, errs = {}, {}, {}
+    for i, name in enumerate(w["routes"]):
+        cmd = [sys.executable, os.path.abspath(__file__), "--route", f"{w['id']}:{i}",
+               "--repeats", str(repeats)] + (["--quick"] if quick else [])
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
+        if out.returncode != 0:
+            raise RuntimeError(f"{name}: {out.stderr[-2000:]}")
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        med[name], ok[name], errs[name] = r["median"], r["ok"], r["err"]
+    return med, ok, errs
+
+
+def one_route(spec, repeats, quick):
+    """``--route W22:2``: verify and time one route here; print JSON."""
+    wid, idx = spec.split(":")
+    w = {"W22": w22, "W23": w23}[wid](quick)
+    name = list(w["routes"])[int(idx)]
+    sub = dict(w, routes={name: w["routes"][name]})
+    med, ok, errs = measure(sub, repeats)
+    print(json.dumps({"median": med[name], "ok": bool(ok[name]), "err": errs[name]}))
+    return 0
+
+
 def measure(w, repeats):
     """Verify every route, then time them interleaved; medians in seconds."""
     ok, errs = {}, {}
@@ -144,20 +177,27 @@ def main(argv=None):
     p.add_argument("--only", default="")
     p.add_argument("--repeats", type=int, default=None)
     p.add_argument("--json", default=None)
+    p.add_argument("--isolated", action="store_true",
+                   help="time each route in a fresh process of its own")
+    p.add_argument("--route", default=None, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     repeats = args.repeats or (5 if args.quick else 9)
+    if args.route:
+        return one_route(args.route, repeats, args.quick)
     only = {s.strip().upper() for s in args.only.split(",") if s.strip()}
     import jitconv
     report = {"environment": {"python": platform.python_version(), "numpy": np.__version__,
                               "jitconv": jitconv.__version__, "cpus": os.cpu_count(),
                               "time": time.strftime("%Y-%m-%d %H:%M:%S")},
-              "quick": args.quick, "repeats": repeats, "results": []}
+              "quick": args.quick, "repeats": repeats, "isolated": args.isolated,
+              "results": []}
     failed = False
     for make in (w22, w23):
         w = make(args.quick)
         if only and w["id"] not in only:
             continue
-        med, ok, errs = measure(w, repeats)
+        med, ok, errs = (measure_isolated(w, repeats, args.quick) if args.isolated
+                         else measure(w, repeats))
         ours, peer = med[w["ours"]], med[w["peer"]]
         hand = {k: v for k, v in med.items() if k not in (w["ours"], w["peer"]) and ok[k]}
         best_hand = min(hand, key=hand.get) if hand else None
