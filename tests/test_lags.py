@@ -291,6 +291,9 @@ def test_auto_plans_lag_windows_per_key(rng):
     assert "direct-lags" in [c.id for c in e1.candidates]
     assert e1.chosen == "direct-lags"           # 9 lags of 5000 taps: the direct sum
     assert "direct-lags" not in [c.id for c in e3.candidates]  # not for the full window
+    assert jitconv.explain(x, y, op="correlate", lags=4).key == e1.key
+    with pytest.raises(TypeError, match="lags= is a keyword of correlate"):
+        jitconv.explain(x, y, op="convolve", lags=4)
 
 
 # ------------------------------------------------------------------- lags
