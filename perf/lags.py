@@ -23,7 +23,13 @@ up to 50x (33 np.dot calls of 1e6 took 7 ms alone, 356 ms right after a
 parallel numba kernel), so interleaved timings there measure the
 interference as much as the routes.
 
-Usage: ``python perf/lags.py [--quick] [--only W22] [--repeats N] [--isolated] [--json PATH]``
+``--threads N`` gives every library N threads (jitconv's workers, PyTorch,
+and OpenBLAS/OpenMP through their environment variables, set before NumPy
+loads): ``--threads 1`` compares the computations themselves, free of that
+interference; the targets are for the default, all cores.
+
+Usage: ``python perf/lags.py [--quick] [--only W22] [--repeats N] [--isolated]
+[--threads N] [--json PATH]``
 """
 import argparse
 import json
@@ -33,7 +39,23 @@ import statistics
 import sys
 import time
 
-import numpy as np
+
+def _early_threads(argv):
+    """``--threads N`` must reach OpenBLAS and OpenMP before NumPy loads them."""
+    for i, a in enumerate(argv):
+        if a.startswith("--threads"):
+            n = a.split("=", 1)[1] if "=" in a else (argv[i + 1] if i + 1 < len(argv) else "")
+            if n.isdigit():
+                for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                            "JITCONV_WORKERS"):
+                    os.environ[var] = n
+                return int(n)
+    return None
+
+
+THREADS = _early_threads(sys.argv[1:])
+
+import numpy as np  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))  # this checkout's jitconv
@@ -123,7 +145,7 @@ def _torch():
         import torch
     except ImportError:
         return None
-    torch.set_num_threads(2)
+    torch.set_num_threads(THREADS or os.cpu_count())
     return torch
 
 
@@ -133,7 +155,8 @@ def measure_isolated(w, repeats, quick):
     med, ok, errs = {}, {}, {}
     for i, name in enumerate(w["routes"]):
         cmd = [sys.executable, os.path.abspath(__file__), "--route", f"{w['id']}:{i}",
-               "--repeats", str(repeats)] + (["--quick"] if quick else [])
+               "--repeats", str(repeats)] + (["--quick"] if quick else []) \
+            + ([f"--threads={THREADS}"] if THREADS else [])
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
         if out.returncode != 0:
             raise RuntimeError(f"{name}: {out.stderr[-2000:]}")
@@ -180,6 +203,8 @@ def main(argv=None):
     p.add_argument("--isolated", action="store_true",
                    help="time each route in a fresh process of its own")
     p.add_argument("--route", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--threads", type=int, default=None,
+                   help="threads for every library (default: all cores)")
     args = p.parse_args(argv)
     repeats = args.repeats or (5 if args.quick else 9)
     if args.route:
@@ -190,6 +215,7 @@ def main(argv=None):
                               "jitconv": jitconv.__version__, "cpus": os.cpu_count(),
                               "time": time.strftime("%Y-%m-%d %H:%M:%S")},
               "quick": args.quick, "repeats": repeats, "isolated": args.isolated,
+              "threads": THREADS,
               "results": []}
     failed = False
     for make in (w22, w23):

@@ -198,6 +198,7 @@ def run_blocked(a, k, axes, wins, single, workers):
         np.dtype(np.float32 if single else np.float64)
     out = np.empty((B,) + tuple(p.w for p in pl), rdt)
     sum_axes = tuple(range(1, 1 + d))
+    NB = math.prod(p.nb for p in pl)
     fftw_threads = workers if lay.items == 1 else 1
 
     def spectrum(i):
@@ -206,13 +207,17 @@ def run_blocked(a, k, axes, wins, single, workers):
         qsl = slice(qi * lay.qc, min(pl[0].nb, (qi + 1) * lay.qc))
         sa = seg[(bsl if seg.shape[0] > 1 else slice(0, 1), qsl)]
         kb = blk[(bsl if blk.shape[0] > 1 else slice(0, 1), qsl)]
-        fa = _fftw.forward(sa, d, P, complex_, single, fftw_threads, "blk-a")
-        fk = _fftw.forward(kb, d, P, complex_, single, fftw_threads, "blk-k")
-        y = np.multiply(fa, fk).sum(axis=sum_axes)
-        if lay.nq == 1:
-            out[bsl] = _fftw.inverse(y, d, P, crop, complex_, single, fftw_threads, "blk-i")
+        fa = _fftw.forward(sa, d, P, complex_, single, fftw_threads, "blk-a", prune=True)
+        fk = _fftw.forward(kb, d, P, complex_, single, fftw_threads, "blk-k", prune=True)
+        if lay.nq == 1:  # every block of this slab: the sum goes straight to the inverse
+            if NB == 1:  # one block: drop its axes, no sum to form
+                fa = fa.reshape(fa.shape[:1] + fa.shape[1 + d:])
+                fk = fk.reshape(fk.shape[:1] + fk.shape[1 + d:])
+            _fftw.inverse(fa, d, P, crop, complex_, single, fftw_threads, "blk-i",
+                          out=out[bsl], fk=fk, sum_axes=() if NB == 1 else sum_axes,
+                          prune=True)
             return None
-        return y
+        return np.multiply(fa, fk).sum(axis=sum_axes)
 
     parts = _launch.spread(spectrum, lay.items, workers)
     if lay.nq > 1:
@@ -221,7 +226,8 @@ def run_blocked(a, k, axes, wins, single, workers):
             for qi in range(1, lay.nq):
                 y += parts[bi * lay.nq + qi]
             bsl = slice(bi * lay.bc, min(B, (bi + 1) * lay.bc))
-            out[bsl] = _fftw.inverse(y, d, P, crop, complex_, single, fftw_threads, "blk-i")
+            _fftw.inverse(y, d, P, crop, complex_, single, fftw_threads, "blk-i", out=out[bsl],
+                          prune=True)
         _launch.spread(finish, lay.nbatch, workers)
     res = out.reshape(tuple(bshape) + out.shape[1:])
     inv = [0] * nd
