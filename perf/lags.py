@@ -183,7 +183,7 @@ def measure(w, repeats):
         res = np.asarray(fn())   # also the warm-up: compile, plan
         err = float(np.abs(res.astype(np.float64) - w["ref"]).max()) \
             if res.shape == w["ref"].shape else float("inf")
-        ok[name], errs[name] = err <= w["tol"], err
+        ok[name], errs[name] = bool(err <= w["tol"]), err
     times = {name: [] for name in w["routes"]}
     for _ in range(repeats):
         for name, fn in w["routes"].items():
