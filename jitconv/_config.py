@@ -106,8 +106,9 @@ def _default_memory_budget():
 
 SETTINGS = PlannerSettings()
 
-#: FFTW transforms smaller than this many elements are planned with
-#: FFTW_ESTIMATE even when measuring: their MEASURE plans gain nothing.
+#: FFTW transforms smaller than this many elements (the whole batch of
+#: transforms of one call) are planned with FFTW_ESTIMATE even when
+#: measuring: their MEASURE plans gain nothing.
 FFTW_MEASURE_MIN = _env_int("JITCONV_FFTW_MEASURE_MIN", 4096)
 
 #: Bytes of cached FFTW plans (with their buffers) kept per thread, and how

@@ -171,6 +171,8 @@ def _finish(f, cand, raw):
         np.copyto(f.out, res, casting="unsafe")
         return f.out
     if isinstance(f, SignalFinish):
+        if f.take is not None:
+            raw = raw[f.take]
         if cand.family != "fft":
             return finalize(raw, f.rt)
         if raw.size and not np.isfinite(raw).all():
@@ -203,7 +205,7 @@ _REPEAT = {}
 _REPEAT_MAX = 512
 
 
-def signal(op, in1, in2, mode, method, axes, workers):
+def signal(op, in1, in2, mode, method, axes, workers, lags=None):
     """A ``scipy.signal`` call: validated and decided once per call signature.
 
     The first call of a signature runs the whole path (checks, guards, the
@@ -216,7 +218,9 @@ def signal(op, in1, in2, mode, method, axes, workers):
     key = None
     if type(in1) is np.ndarray and type(in2) is np.ndarray and not getattr(_dry, "on", False):
         try:
-            key = (op, mode, method, axes, workers if workers is not None
+            # lags by repr: True and 1 hash alike, but only one is valid
+            key = (op, mode, method, axes, lags if lags is None else repr(lags),
+                   workers if workers is not None
                    else _config.default_workers(), _config.SETTINGS.deterministic,
                    in1.shape, in1.dtype, in1.flags.c_contiguous,
                    in2.shape, in2.dtype, in2.flags.c_contiguous)
@@ -227,7 +231,7 @@ def signal(op, in1, in2, mode, method, axes, workers):
             out = r(in1, in2)
             if out is not None:
                 return out
-    call = check_signal.signal_call(op, in1, in2, mode, method, axes, workers)
+    call = check_signal.signal_call(op, in1, in2, mode, method, axes, workers, lags)
     if not isinstance(call, Call) or getattr(_dry, "on", False):
         return execute(call)
     d, _ = decide(call)
@@ -386,7 +390,11 @@ def scipy_fallback(call):
     if kw.get("method") == "auto" and guards.finite(a, k) is not None:
         kw["method"] = "direct"
     try:
-        return getattr(_scipy(), op)(*args, **kw)
+        res = getattr(_scipy(), op)(*args, **kw)
+        if call.crop is not None:
+            res = res[call.crop]
+            res = np.ascontiguousarray(res[call.take] if call.take is not None else res)
+        return res
     except (RuntimeError, IndexError) as e:
         raise TypeError(f"{op} does not support inputs of dtypes {a.dtype} and {k.dtype}"
                         f" ({e})") from e

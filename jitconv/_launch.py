@@ -114,6 +114,66 @@ def launch(par, ser, args, workers, parallel=True, trace=None):
         THREADS.give(k)
 
 
+_POOL = {"pool": None, "lock": threading.Lock()}
+
+
+def _pool():
+    with _POOL["lock"]:
+        if _POOL["pool"] is None:
+            from concurrent.futures import ThreadPoolExecutor
+            _POOL["pool"] = ThreadPoolExecutor(max(1, _config.CPUS - 1),
+                                               thread_name_prefix="jitconv")
+        return _POOL["pool"]
+
+
+def spread(fn, n, workers, trace=None):
+    """``[fn(0), ..., fn(n - 1)]``, run on up to ``workers`` threads.
+
+    For work that releases the GIL outside numba (FFTW transforms, large
+    NumPy copies): the calling thread and ``k - 1`` threads of a process-wide
+    pool take items in turn, where ``k`` threads come from the same budget
+    as the parallel kernels (``THREADS``); with fewer than two free, or in a
+    child forked after the parent used GNU OpenMP, the items run here, in
+    order. Results keep their item's place, so a caller that combines them
+    in order gets the same answer for any thread count. The first exception
+    of an item is raised after every thread stopped.
+    """
+    k = 0
+    if n > 1 and parallel_ok(workers):
+        k = THREADS.take(min(workers, n))
+    if k < 2:
+        if trace:
+            _trace.record(trace + "-serial")
+        return [fn(i) for i in range(n)]
+    if trace:
+        _trace.record(trace + "-parallel")
+    results = [None] * n
+    items = iter(range(n))
+    take = threading.Lock()
+    failed = []
+
+    def work():
+        while not failed:
+            with take:
+                i = next(items, None)
+            if i is None:
+                return
+            try:
+                results[i] = fn(i)
+            except BaseException as exc:  # noqa: BLE001 - re-raised by the caller
+                failed.append(exc)
+    try:
+        futures = [_pool().submit(work) for _ in range(k - 1)]
+        work()
+        for f in futures:
+            f.result()
+    finally:
+        THREADS.give(k)
+    if failed:
+        raise failed[0]
+    return results
+
+
 def call(fn, *args):
     """Call a kernel; recover once from a corrupt on-disk numba cache.
 
@@ -186,6 +246,9 @@ class blas_threads:
 
 def _after_fork_in_child():
     global FORKED_AFTER_OMP
+    # the pool's threads do not exist in the child
+    _POOL["pool"] = None
+    _POOL["lock"] = threading.Lock()
     try:
         layer = numba.threading_layer()
     except ValueError:  # no parallel kernel ran in the parent: nothing to fear

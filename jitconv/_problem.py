@@ -325,8 +325,10 @@ class FilterProblem:
 @dataclass(frozen=True)
 class SignalFinish:
     """``convolve``/``correlate``: SciPy's result dtype ``rt``; FFT results are
-    rounded for integer dtypes and warned about when non-finite."""
+    rounded for integer dtypes and warned about when non-finite. ``take``:
+    slices applied last (every ``step``-th lag of ``correlate(lags=range(..., step))``)."""
     rt: np.dtype
+    take: tuple = None
 
 
 @dataclass(frozen=True)
@@ -410,7 +412,10 @@ class Combine:
 
 @dataclass(frozen=True)
 class Fallback:
-    """A call SciPy computes (dtypes numba cannot hold: long double, object, ...)."""
+    """A call SciPy computes (dtypes numba cannot hold: long double, object, ...);
+    its result is cropped by ``crop`` then ``take`` when given (``lags=``)."""
     op: str
     args: tuple
     kwargs: dict
+    crop: tuple = None
+    take: tuple = None

@@ -29,8 +29,9 @@ def explain(*args, **kwargs):
     computing the result. Two forms:
 
     - ``explain(in1, in2, mode='full', method='auto', op='convolve', *,
-      axes=None, workers=None)`` for the ``scipy.signal`` functions (``op``:
-      'convolve', 'correlate', 'fftconvolve', 'oaconvolve');
+      axes=None, workers=None, lags=None)`` for the ``scipy.signal``
+      functions (``op``: 'convolve', 'correlate', 'fftconvolve',
+      'oaconvolve'; ``lags`` with 'correlate');
     - ``explain(fn, *args, **kwargs)`` for any jitconv function that
       computes a convolution, with the arguments of the call:
       ``explain(jitconv.convolve2d, img, k, 'same')``,
@@ -65,12 +66,15 @@ def explain(*args, **kwargs):
 
 
 def _explain_signal(in1, in2, mode="full", method="auto", op="convolve", *, axes=None,
-                    workers=None):
+                    workers=None, lags=None):
     if op not in _SIGNAL_OPS:
         raise ValueError("op must be 'convolve', 'correlate', 'fftconvolve' or 'oaconvolve', "
                          f"not {op!r}")
+    if lags is not None and op != "correlate":
+        raise TypeError(f"lags= is a keyword of correlate, not of {op}")
     m = method if op in ("convolve", "correlate") else None
-    return _engine.explain_call(_check_signal.signal_call(op, in1, in2, mode, m, axes, workers))
+    return _engine.explain_call(_check_signal.signal_call(op, in1, in2, mode, m, axes, workers,
+                                                          lags))
 
 
 def set_planner(effort=None, budget=None, prune=None, margin=None, min_measure=None,

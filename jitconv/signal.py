@@ -62,11 +62,12 @@ def convolve(in1, in2, mode="full", method="auto", *, axes=None, workers=None):
     return _engine.signal("convolve", in1, in2, mode, method, axes, workers)
 
 
-def correlate(in1, in2, mode="full", method="auto", *, axes=None, workers=None):
+def correlate(in1, in2, mode="full", method="auto", *, axes=None, lags=None, workers=None):
     """Cross-correlate two N-dimensional arrays (drop-in for ``scipy.signal.correlate``).
 
     ``z[k] = sum_l in1[l] * conj(in2[l - k])``: no kernel flip, and the
-    second input is conjugated.
+    second input is conjugated. With `lags`, only the lags asked for are
+    computed.
 
     Parameters
     ----------
@@ -82,6 +83,20 @@ def correlate(in1, in2, mode="full", method="auto", *, axes=None, workers=None):
         As in `convolve`.
     axes : int or sequence of int, optional
         Keyword-only jitconv extra: axes to correlate over (others broadcast).
+    lags : int, range, or tuple of them, optional
+        Keyword-only jitconv extra: compute only these lags of the 'full'
+        correlation, numbered as ``correlation_lags(n, m, 'full')`` numbers
+        them (``-(m - 1) .. n - 1`` along an axis where `in1` has length
+        ``n`` and `in2` length ``m``; lag ``k`` is ``sum_l in1[l + k] *
+        conj(in2[l])``). An int ``L`` means lags ``-L .. L``; a ``range``
+        gives the lags themselves (increasing; a step > 1 takes every
+        step-th lag of the covering window, at that window's cost). Either
+        applies to every correlated axis; a tuple gives one per axis in
+        `axes` order. The result is exactly the matching slice of
+        ``correlate(in1, in2, 'full', method)`` (bitwise on the direct
+        paths), in the same order. Only with ``mode='full'``. Lags outside
+        the full correlation, decreasing ranges and tuples of the wrong
+        length raise ValueError before any work.
     workers : int, optional
         Keyword-only jitconv extra: threads for this call.
 
@@ -94,13 +109,26 @@ def correlate(in1, in2, mode="full", method="auto", *, axes=None, workers=None):
     --------
     convolve, correlation_lags
 
+    Notes
+    -----
+    `lags` follows NumPy's proposal for ``np.correlate`` (``max_lag=L`` and
+    ``lags=range(...)``, numpy PR #31261) with these differences: one
+    keyword (an int is the largest ``|lag|``), N-d arrays and batches
+    (`axes`) with one range per axis, lags outside the full correlation are
+    an error (not zeros), and `mode` stays 'full' (NumPy implies a mode
+    ``'lags'``).
+
     Examples
     --------
     >>> import jitconv
     >>> jitconv.correlate([1, 2, 3], [0, 1, 0.5])
     array([0.5, 2. , 3.5, 3. , 0. ])
+    >>> jitconv.correlate([1, 2, 3], [0, 1, 0.5], lags=1)
+    array([2. , 3.5, 3. ])
+    >>> jitconv.correlate([1, 2, 3], [0, 1, 0.5], lags=range(0, 3))
+    array([3.5, 3. , 0. ])
     """
-    return _engine.signal("correlate", in1, in2, mode, method, axes, workers)
+    return _engine.signal("correlate", in1, in2, mode, method, axes, workers, lags)
 
 
 def fftconvolve(in1, in2, mode="full", axes=None, *, workers=None):
@@ -300,7 +328,7 @@ def choose_conv_method(in1, in2, mode="full", measure=False):
     return _engine.choose_conv_method(in1, in2, mode, measure, convolve, check.signal_call)
 
 
-def correlation_lags(in1_len, in2_len, mode="full"):
+def correlation_lags(in1_len, in2_len, mode="full", *, lags=None):
     """Lag indices of a 1-D cross-correlation (drop-in for ``scipy.signal.correlation_lags``).
 
     Parameters
@@ -311,6 +339,9 @@ def correlation_lags(in1_len, in2_len, mode="full"):
         Length of the second input.
     mode : {'full', 'valid', 'same'}, optional
         Output size of the correlation these lags label.
+    lags : int or range, optional
+        Keyword-only jitconv extra: the lags of ``correlate(..., lags=lags)``
+        (checked the same way; only with ``mode='full'``).
 
     Returns
     -------
@@ -322,7 +353,11 @@ def correlation_lags(in1_len, in2_len, mode="full"):
     >>> import jitconv
     >>> jitconv.correlation_lags(6, 4, 'same')
     array([-2, -1,  0,  1,  2,  3])
+    >>> jitconv.correlation_lags(6, 4, lags=2)
+    array([-2, -1,  0,  1,  2])
     """
+    if lags is not None:
+        return check.lag_array(in1_len, in2_len, mode, lags)
     if mode == "full":
         return np.arange(-in2_len + 1, in1_len)
     if mode == "same":

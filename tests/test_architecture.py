@@ -32,7 +32,7 @@ LAYERS = [
     # faces and the public planner API
     {"signal", "nn", "ndimage", "planner"},
     # the package, the command line and the benchmark (which call the faces)
-    {"", "__main__", "_bench", "_workloads"},
+    {"", "__main__", "_cli", "_bench", "_workloads"},
 ]
 
 

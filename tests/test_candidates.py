@@ -53,12 +53,18 @@ def _signal_cases():
                 for mode in ("full", "same", "valid"):
                     if op in ("fftconvolve", "oaconvolve") and dt in (np.int64, np.bool_):
                         continue
-                    yield op, s1, s2, mode, dt, rng
+                    yield op, s1, s2, mode, dt, rng, None
     # rank-1 kernels, where the separable passes apply
     g = np.hanning(9)[1:-1]
     for dt in (np.float64, np.float32, np.complex128):
-        yield "convolve", (40, 37), np.outer(g, g[::-1] + 0.5), "same", dt, rng
-        yield "correlate", (33, 30, 8), np.multiply.outer(np.outer(g, g), g[:3]), "full", dt, rng
+        yield "convolve", (40, 37), np.outer(g, g[::-1] + 0.5), "same", dt, rng, None
+        yield "correlate", (33, 30, 8), np.multiply.outer(np.outer(g, g), g[:3]), "full", dt, rng, \
+            None
+    # windows of lags (correlate(lags=)), where the narrow-window candidates apply
+    for s1, s2, lags in [((300,), (280,), 5), ((300,), (40,), range(-30, 200, 3)),
+                         ((20, 24), (18, 22), (3, range(-2, 5))), ((9, 8, 7), (9, 8, 7), 2)]:
+        for dt in dtypes:
+            yield "correlate", s1, s2, "full", dt, rng, lags
 
 
 def _operand(shape, dt, rng):
@@ -74,14 +80,14 @@ def _operand(shape, dt, rng):
 
 def test_every_signal_candidate_runs_where_it_claims():
     ran = {c.id: 0 for c in REGISTRY if c.kind == "signal"}
-    for op, s1, s2, mode, dt, rng in _signal_cases():
+    for op, s1, s2, mode, dt, rng, lags in _signal_cases():
         a = _operand(s1, dt, rng)
         k = s2.astype(dt) if isinstance(s2, np.ndarray) else _operand(s2, dt, rng)
         if mode == "valid" and not (all(x >= y for x, y in zip(a.shape, k.shape))
                                     or all(x <= y for x, y in zip(a.shape, k.shape))):
             continue
         method = "auto" if op in ("convolve", "correlate") else None
-        call = check_signal.signal_call(op, a, k, mode, method, None, 2)
+        call = check_signal.signal_call(op, a, k, mode, method, None, 2, lags)
         if not hasattr(call, "problem"):
             continue
         call.problem = _engine._flag_separable(call.problem, *call.operands)
@@ -93,6 +99,10 @@ def test_every_signal_candidate_runs_where_it_claims():
                                   method="direct") != 0
         else:
             ref = getattr(ss, op)(a, k, mode, method="direct")
+        if lags is not None:   # the lags asked for: a slice of the full correlation
+            ref = ref[tuple(slice(r.start + m - 1, r.stop + m - 1, r.step) for r, m in
+                            zip(check_signal.lag_ranges(lags, a.shape, k.shape,
+                                                        range(a.ndim)), k.shape))]
         for c in REGISTRY:
             if c.kind != "signal" or not c.supports(call.problem):
                 continue

@@ -104,6 +104,92 @@ def windows(mode, s1, s2, axes):
     return [window(mode, s1[ax], s2[ax]) for ax in axes]
 
 
+LAGS_TYPE = ("lags must be an int (the largest |lag|), a range of lags, or a tuple with "
+             "one int or range per correlated axis")
+
+
+def _one_lag_range(spec, n, m, axis):
+    """``range`` of lags along one axis for ``spec`` (an int L or a range), checked
+    against the full correlation's lags ``-(m - 1) .. n - 1``."""
+    if isinstance(spec, range):
+        r = spec
+    elif isinstance(spec, (bool, np.bool_)):
+        raise TypeError(LAGS_TYPE + f", not {spec!r}")
+    else:
+        try:
+            big = operator.index(spec)
+        except TypeError:
+            raise TypeError(LAGS_TYPE + f", not {spec!r}") from None
+        if big < 0:
+            raise ValueError(f"lags={big}: the largest |lag| must be >= 0")
+        r = range(-big, big + 1)
+    lo_ok, hi_ok = -(m - 1), n - 1
+    where = "" if axis is None else f" along axis {axis}"
+    if r.step < 0 or (r.step > 0 and r.stop < r.start):
+        raise ValueError(f"lags {r}{where} are reversed: lags must increase, as in "
+                         "correlation_lags(..., mode='full')")
+    if len(r) == 0:
+        if not lo_ok <= r.start <= hi_ok + 1:
+            raise ValueError(f"lags {r}{where} start outside the full correlation's lags "
+                             f"{lo_ok} .. {hi_ok}")
+        return r
+    if r[0] < lo_ok or r[-1] > hi_ok:
+        raise ValueError(f"lags {r[0]} .. {r[-1]}{where} exceed the full correlation's lags "
+                         f"{lo_ok} .. {hi_ok} (lengths {n} and {m})")
+    return r
+
+
+def lag_ranges(lags, s1, s2, axes):
+    """The lags ``lags=`` asks for: one ``range`` per correlated axis.
+
+    ``lags`` is an int ``L`` (lags ``-L .. L``) or a range, for every correlated
+    axis, or a tuple/list holding one of them per axis in ``axes``. Lags are
+    those of ``correlation_lags(n, m, 'full')``: ``-(m - 1) .. n - 1`` along
+    an axis where the inputs have lengths ``n`` and ``m``. Raises before any
+    work: TypeError for a wrong type, ValueError for a wrong length, a
+    decreasing range, or lags outside the full correlation.
+    """
+    if isinstance(lags, (tuple, list)):
+        if len(lags) != len(axes):
+            raise ValueError(f"lags has {len(lags)} entries for {len(axes)} correlated "
+                             f"axes {list(axes)}: give one int or range per axis")
+        specs = list(lags)
+        named = True
+    else:
+        specs = [lags] * len(axes)
+        named = len(axes) > 1
+    return [_one_lag_range(spec, s1[ax], s2[ax], ax if named else None)
+            for spec, ax in zip(specs, axes)]
+
+
+def lag_windows(ranges, s2, axes):
+    """``(wins, take)``: the windows of the full correlation covering ``ranges``
+    (in full coordinates: lag ``k`` is index ``k + m - 1``), and the slices
+    that pick every ``step``-th lag of them (None when every step is 1)."""
+    wins, take = [], []
+    for r, ax in zip(ranges, axes):
+        m = s2[ax]
+        length = (r[-1] - r[0] + 1) if len(r) else 0
+        start = (r.start if not len(r) else r[0]) + m - 1
+        wins.append((start, length))
+        take.append(slice(None, None, r.step) if r.step > 1 and length else slice(None))
+    if all(t == slice(None) for t in take):
+        return wins, None
+    return wins, tuple(take)
+
+
+def lag_array(n, m, mode, lags):
+    """``correlation_lags(n, m, mode, lags=lags)``: the lags ``correlate(lags=)`` computes."""
+    if mode != "full":
+        raise ValueError(f"lags= picks lags of the 'full' correlation: use mode='full', "
+                         f"not mode={mode!r}")
+    n, m = operator.index(n), operator.index(m)
+    if isinstance(lags, (tuple, list)) and len(lags) == 1:
+        lags = lags[0]
+    r = _one_lag_range(lags, n, m, None)
+    return np.arange(r.start, r.stop, r.step)
+
+
 def fill_value(fv, dtype):
     """Cast ``fillvalue`` like SciPy's C code: safe for arrays, by value for scalars."""
     arr = None
@@ -157,9 +243,10 @@ def signal_problem(op, family, a, k, axes, wins, rt, workers):
                          int(workers), _layout(a, k), bool(_config.SETTINGS.deterministic))
 
 
-def signal_call(op, in1, in2, mode, method, axes, workers):
+def signal_call(op, in1, in2, mode, method, axes, workers, lags=None):
     """A call of ``convolve``, ``correlate``, ``fftconvolve`` or ``oaconvolve``
-    (``method`` is None for the last two), checked in SciPy's order."""
+    (``method`` is None for the last two), checked in SciPy's order; then
+    ``lags`` (``correlate`` only; see ``lag_ranges``)."""
     a = np.asarray(in1)
     k = np.asarray(in2)
     if op == "convolve":
@@ -173,6 +260,8 @@ def signal_call(op, in1, in2, mode, method, axes, workers):
         {"auto": mode_auto, "direct": mode_direct, "fft": mode_fft}[method](mode)
     elif op == "correlate":
         if a.ndim == k.ndim == 0:
+            if lags is not None:
+                raise ValueError("lags= needs inputs of at least one dimension")
             return Answer(a * (np.conj(k) if k.dtype.kind == "c" else k))
         if a.ndim != k.ndim:
             raise ValueError("in1 and in2 should have the same dimensionality")
@@ -180,6 +269,10 @@ def signal_call(op, in1, in2, mode, method, axes, workers):
         method_flag(method)
         ax, kept = fft_axes(a, k, axes)
         swap_needed(mode, a.shape, k.shape, kept if axes is not None else None)
+        if lags is not None and mode != "full":
+            raise ValueError("lags= picks lags of the 'full' correlation (as "
+                             f"correlation_lags(..., mode='full') numbers them): use mode='full', "
+                             f"not mode={mode!r}")
     else:  # fftconvolve, oaconvolve
         if a.ndim == k.ndim == 0:
             return Answer(a * k)
@@ -197,19 +290,33 @@ def signal_call(op, in1, in2, mode, method, axes, workers):
     workers = check_workers(workers)
     if op in ("convolve", "correlate"):
         _empty_error(a, k, op)
+    take = None
+    if lags is not None:
+        wins, take = lag_windows(lag_ranges(lags, a.shape, k.shape, ax), k.shape, ax)
+        if take is not None:
+            full_take = [slice(None)] * a.ndim
+            for axis, t in zip(ax, take):
+                full_take[axis] = t
+            take = tuple(full_take)
+    else:
+        wins = None
     if not (native(a.dtype) and native(k.dtype)):
         if op in ("convolve", "correlate"):
             if axes is not None:
                 raise TypeError(f"axes= is not supported for dtype {np.result_type(a, k)}")
+            if wins is not None:  # SciPy's full correlation, cropped to the lags
+                return Fallback(op, (a, k), dict(mode=mode, method=method),
+                                crop(a.ndim, ax, wins), take)
             return Fallback(op, (a, k), dict(mode=mode, method=method))
         return Fallback(op, (a, k), dict(mode=mode, axes=axes))
     if op in ("convolve", "correlate"):
-        wins = windows(mode, a.shape, k.shape, ax)
+        if wins is None:
+            wins = windows(mode, a.shape, k.shape, ax)
         if op == "correlate":
             k = reverse_conj(k, ax)
         rt = np.result_type(a, k)
         p = signal_problem(op, method, a, k, ax, wins, rt, workers)
-        return Call(p, (a, k), SignalFinish(rt), pending=method == "auto")
+        return Call(p, (a, k), SignalFinish(rt, take), pending=method == "auto")
     rt = np.result_type(fft_float(a.dtype), fft_float(k.dtype))
     if swap_needed(mode, a.shape, k.shape, kept):
         a, k = k, a

@@ -8,7 +8,9 @@ candidates). A new algorithm is one module here plus one line in
 from .base import FAMILIES, Candidate, Reduction, Registry
 from .boundary import BoundaryDirect
 from .direct import DirectParallel, DirectSerial
+from .direct_lags import DirectLags, DirectLagsParallel
 from .fft import FFT
+from .fft_blocked import BlockedFFT
 from .filter_direct import FilterDirect, FilterDirectSerial
 from .filter_fft import FilterFFT
 from .filter_running import FilterRunning, FilterRunningSerial
@@ -23,7 +25,8 @@ from .separable import Separable
 
 REGISTRY = Registry([
     # signal: windows of the zero-padded convolution
-    DirectSerial(), DirectParallel(), Separable(), FFT(), OverlapAdd(),
+    DirectSerial(), DirectParallel(), DirectLags(), DirectLagsParallel(), Separable(),
+    FFT(), BlockedFFT(), OverlapAdd(),
     # boundary: convolve2d / correlate2d
     BoundaryDirect(),
     # filter: scipy.ndimage (the exact candidates first: SciPy's own sums)

@@ -91,6 +91,12 @@ class DirectPlan:
         the amount of work (None).
     wdtype : dtype, optional
         The weights' dtype, if not ``weights_dtype``'s choice.
+    chunk : callable, optional
+        ``chunk(out4, workers)``: outputs per kernel task along the last axis
+        of the ``(B, L0, L1, L2)`` output (default ``CHUNK``). It changes the
+        split of the work, never a sum (``kernels.direct``, "Sums").
+    trace : str
+        The path name recorded (``trace-serial`` / ``trace-parallel``).
 
     Everything that depends on shapes only is computed once here (axis order,
     which operand is the kernel, offsets, buffer shapes), so a planned call
@@ -99,7 +105,7 @@ class DirectPlan:
     """
 
     def __init__(self, shape_a, shape_k, axes, windows, cdtype, workers, parallel=None,
-                 wdtype=None):
+                 wdtype=None, chunk=None, trace="direct"):
         cdtype = np.dtype(cdtype)
         nd = len(shape_a)
         axes, windows = list(axes), list(windows)
@@ -157,6 +163,9 @@ class DirectPlan:
                 self.inv[p] = i
         work = math.prod(self.out4) * math.prod(m)
         self.parallel = work >= _config.SERIAL_WORK if parallel is None else parallel
+        self.chunk = CHUNK if chunk is None else max(1, int(
+            chunk(self.out4, workers if self.parallel else 1)))
+        self.trace = trace
         self.proto = np.empty(0, ACC[cdtype])
         self.zero = np.zeros(1, self.wdtype)
 
@@ -212,8 +221,8 @@ class DirectPlan:
             out = np.empty(self.out4, self.cdtype)
             if out.size:
                 _launch.launch(_k.corr_valid_parallel, _k.corr_valid_serial,
-                               (x, w, out, CHUNK, self.proto, self.zero) + self.offsets,
-                               self.workers, self.parallel, "direct")
+                               (x, w, out, self.chunk, self.proto, self.zero) + self.offsets,
+                               self.workers, self.parallel, self.trace)
         out = out.reshape(self.final)
         return out if self.inv is None else out.transpose(self.inv)
 
