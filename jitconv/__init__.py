@@ -15,11 +15,11 @@ from .planner import (Explanation, Plan, explain, export_wisdom, force, forget_w
 
 
 def __getattr__(name):
-    # ``jitconv.nn`` is imported on first use: its kernels need not cost the
-    # signal functions' cold start
-    if name == "nn":
+    # ``jitconv.nn`` and ``jitconv.dask`` are imported on first use: their
+    # kernels (and dask) need not cost the signal functions' cold start
+    if name in ("nn", "dask"):
         import importlib
-        return importlib.import_module(".nn", __name__)
+        return importlib.import_module("." + name, __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -27,4 +27,4 @@ __all__ = ["convolve", "correlate", "fftconvolve", "oaconvolve", "convolve2d",
            "correlate2d", "choose_conv_method", "correlation_lags", "set_workers",
            "signal", "plan", "Plan", "explain", "Explanation", "planner_stats", "set_planner",
            "get_planner", "force", "export_wisdom", "import_wisdom", "forget_wisdom",
-           "wisdom_path", "nn"]
+           "wisdom_path", "nn", "dask"]

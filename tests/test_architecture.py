@@ -32,8 +32,9 @@ LAYERS = [
     {"_planner", "_validate", "_validate.signal", "_validate.nn"},
     # decide -> run -> finish
     {"_engine"},
-    # faces and the public planner API
-    {"signal", "nn", "planner"},
+    # faces and the public planner API; the dask face (its blocks: how a call
+    # on a dask array becomes tasks)
+    {"signal", "nn", "planner", "dask", "dask._blocks"},
     # the package, the command line and the benchmark (which call the faces)
     {"", "__main__", "_bench", "_workloads"},
 ]

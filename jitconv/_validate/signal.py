@@ -129,7 +129,8 @@ def fill_value(fv, dtype):
 
 
 # ------------------------------------------------------------ call builders
-def _reverse_conj(x, axes):
+def reverse_conj(x, axes):
+    """``x`` reversed along ``axes`` and conjugated: ``correlate``'s convolution kernel."""
     idx = [slice(None)] * x.ndim
     for ax in axes:
         idx[ax] = slice(None, None, -1)
@@ -149,21 +150,30 @@ def _layout(a, k):
     return "C" if a.flags.c_contiguous and k.flags.c_contiguous else "strided"
 
 
-def signal_problem(op, family, a, k, axes, wins, rt, workers):
-    """The ``SignalProblem`` of operands ``a``, ``k`` (``k`` the convolution kernel)."""
+def signal_problem(op, family, a, k, axes, wins, rt, workers, extent=None):
+    """The ``SignalProblem`` of operands ``a``, ``k`` (``k`` the convolution kernel);
+    ``extent``: the whole data's shape when ``a`` is a piece of it."""
     return SignalProblem(op, family, a.shape, k.shape, native_str(a.dtype), native_str(k.dtype),
                          tuple(axes), tuple(tuple(w) for w in wins), native_str(rt),
-                         int(workers), _layout(a, k), bool(_config.SETTINGS.deterministic))
+                         int(workers), _layout(a, k), bool(_config.SETTINGS.deterministic),
+                         extent=None if extent is None else tuple(int(n) for n in extent))
 
 
-def signal_call(op, in1, in2, mode, method, axes, workers):
-    """A call of ``convolve``, ``correlate``, ``fftconvolve`` or ``oaconvolve``
-    (``method`` is None for the last two), checked in SciPy's order."""
-    a = np.asarray(in1)
-    k = np.asarray(in2)
+def signal_checks(op, a, k, mode, method, axes, workers):
+    """SciPy's checks of a ``convolve``, ``correlate``, ``fftconvolve`` or
+    ``oaconvolve`` call (``method`` is None for the last two), in SciPy's
+    order, on shapes and dtypes only.
+
+    ``a`` and ``k`` need only ``ndim``, ``shape``, ``size`` and ``dtype``
+    (NumPy arrays, or dask arrays for ``jitconv.dask``). Returns ``(early,
+    axes, kept, workers)``: ``early`` is ``'0d'`` (two 0-d operands: a
+    product), ``'empty'`` (``fftconvolve``/``oaconvolve`` of an empty input
+    with bad axes or mode, which SciPy answers with ``array([])``) or None;
+    ``axes``/``kept`` as ``fft_axes``; ``workers`` normalised.
+    """
     if op == "convolve":
         if a.ndim == k.ndim == 0:
-            return Answer(a * k)
+            return "0d", None, None, None
         if a.ndim != k.ndim:
             raise ValueError("volume and kernel should have the same dimensionality")
         ax, kept = fft_axes(a, k, axes)
@@ -172,7 +182,7 @@ def signal_call(op, in1, in2, mode, method, axes, workers):
         {"auto": mode_auto, "direct": mode_direct, "fft": mode_fft}[method](mode)
     elif op == "correlate":
         if a.ndim == k.ndim == 0:
-            return Answer(a * (np.conj(k) if k.dtype.kind == "c" else k))
+            return "0d", None, None, None
         if a.ndim != k.ndim:
             raise ValueError("in1 and in2 should have the same dimensionality")
         mode_direct(mode)
@@ -181,7 +191,7 @@ def signal_call(op, in1, in2, mode, method, axes, workers):
         swap_needed(mode, a.shape, k.shape, kept if axes is not None else None)
     else:  # fftconvolve, oaconvolve
         if a.ndim == k.ndim == 0:
-            return Answer(a * k)
+            return "0d", None, None, None
         if a.ndim != k.ndim:
             raise ValueError("in1 and in2 should have the same dimensionality")
         try:
@@ -191,11 +201,24 @@ def signal_call(op, in1, in2, mode, method, axes, workers):
         except ValueError:
             if a.size == 0 or k.size == 0:
                 # SciPy answers empty inputs before it checks axes and mode
-                return Answer(np.array([]))
+                return "empty", None, None, None
             raise
     workers = check_workers(workers)
     if op in ("convolve", "correlate"):
         _empty_error(a, k, op)
+    return None, ax, kept, workers
+
+
+def signal_call(op, in1, in2, mode, method, axes, workers):
+    """A call of ``convolve``, ``correlate``, ``fftconvolve`` or ``oaconvolve``
+    (``method`` is None for the last two), checked in SciPy's order (``signal_checks``)."""
+    a = np.asarray(in1)
+    k = np.asarray(in2)
+    early, ax, kept, workers = signal_checks(op, a, k, mode, method, axes, workers)
+    if early == "0d":
+        return Answer(a * (np.conj(k) if op == "correlate" and k.dtype.kind == "c" else k))
+    if early == "empty":
+        return Answer(np.array([]))
     if not (native(a.dtype) and native(k.dtype)):
         if op in ("convolve", "correlate"):
             if axes is not None:
@@ -205,7 +228,7 @@ def signal_call(op, in1, in2, mode, method, axes, workers):
     if op in ("convolve", "correlate"):
         wins = windows(mode, a.shape, k.shape, ax)
         if op == "correlate":
-            k = _reverse_conj(k, ax)
+            k = reverse_conj(k, ax)
         rt = np.result_type(a, k)
         p = signal_problem(op, method, a, k, ax, wins, rt, workers)
         return Call(p, (a, k), SignalFinish(rt), pending=method == "auto")
@@ -226,6 +249,23 @@ def signal_call(op, in1, in2, mode, method, axes, workers):
     family = "fft" if op == "fftconvolve" else "oa"
     p = signal_problem(op, family, a, k, ax, wins, rt, workers)
     return Call(p, (a, k), FreqFinish(rt, shape))
+
+
+def window_call(op, family, a, k, axes, wins, rt, workers, extent):
+    """A call computing windows ``wins`` (full-convolution coordinates, one per
+    axis of ``axes``) of the convolution of ``a`` with the convolution kernel
+    ``k`` (``correlate``'s already reversed and conjugated), in the result
+    dtype ``rt`` of the whole call ``op``: a piece of a larger call, already
+    checked (``jitconv.dask`` cuts one call into such pieces, one per chunk).
+
+    ``family`` is 'auto', 'direct' or 'fft' (``convolve``/``correlate``), or
+    'fft'/'oa' (``fftconvolve``/``oaconvolve``); ``extent`` is the whole
+    data's shape (the direct sums are laid out by it: bitwise the whole's).
+    """
+    p = signal_problem(op, family, a, k, axes, wins, rt, workers, extent)
+    if op in ("convolve", "correlate"):
+        return Call(p, (a, k), SignalFinish(np.dtype(rt)), pending=family == "auto")
+    return Call(p, (a, k), FreqFinish(np.dtype(rt), out_shape(a.shape, k.shape, axes, wins)))
 
 
 def boundary_call(op, in1, in2, mode, boundary, fillvalue, workers):

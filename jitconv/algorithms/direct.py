@@ -62,7 +62,7 @@ def _batch_view(arr, nb, bshape, B):
     return np.broadcast_to(arr, bshape + rest).reshape((B,) + rest)
 
 
-def direct_conv(a, k, axes, windows, cdtype, workers, parallel=None, wdtype=None):
+def direct_conv(a, k, axes, windows, cdtype, workers, parallel=None, wdtype=None, extent=None):
     """Window of the full convolution ``a * k`` along ``axes``, computed directly.
 
     Parameters
@@ -82,6 +82,12 @@ def direct_conv(a, k, axes, windows, cdtype, workers, parallel=None, wdtype=None
         the amount of work (None).
     wdtype : dtype, optional
         The weights' dtype, if not ``weights_dtype``'s choice.
+    extent : tuple, optional
+        The shape of the whole data when ``a`` is a piece of it (a dask
+        chunk with its halo). The layout (which axis is innermost, which
+        operand is the kernel) decides how the sums are grouped, and is
+        decided on the whole data's shape, so that the piece's outputs are
+        bitwise the whole's. Default ``a.shape``.
 
     Returns
     -------
@@ -96,7 +102,8 @@ def direct_conv(a, k, axes, windows, cdtype, workers, parallel=None, wdtype=None
     # runs 1000-long vector loops instead of 8-long ones). Decided on the
     # operands' extents, not the window's: the sums' grouping (kernels.direct)
     # must not depend on the mode
-    lengths = [max(a.shape[ax], k.shape[ax]) for ax in axes]
+    ext = a.shape if extent is None else extent
+    lengths = [max(ext[ax], k.shape[ax]) for ax in axes]
     if len(axes) > 1 and lengths[-1] < 64 and max(lengths) >= 4 * lengths[-1]:
         i = lengths.index(max(lengths))
         axes.append(axes.pop(i))
@@ -106,7 +113,7 @@ def direct_conv(a, k, axes, windows, cdtype, workers, parallel=None, wdtype=None
     at, kt = a.transpose(perm), k.transpose(perm)
     nb = len(batch)
     # convolution is commutative: the smaller operand becomes the kernel
-    if math.prod(at.shape[nb:]) < math.prod(kt.shape[nb:]):
+    if math.prod(ext[ax] for ax in axes) < math.prod(k.shape[ax] for ax in axes):
         at, kt = kt, at
     bshape = broadcast(at.shape[:nb], kt.shape[:nb])
     B = math.prod(bshape)
@@ -189,7 +196,7 @@ class DirectSerial(Candidate):
         return cost.DIRECT_FIXED + cost.macs(p) * cost.mac_cost(p)
 
     def run(self, p, a, k):
-        return direct_conv(a, k, p.axes, p.wins, p.cdtype, 1, parallel=False)
+        return direct_conv(a, k, p.axes, p.wins, p.cdtype, 1, parallel=False, extent=p.extent)
 
 
 class DirectParallel(Candidate):
@@ -206,4 +213,5 @@ class DirectParallel(Candidate):
                 + cost.macs(p) * cost.mac_cost(p) / par)
 
     def run(self, p, a, k):
-        return direct_conv(a, k, p.axes, p.wins, p.cdtype, p.workers, parallel=True)
+        return direct_conv(a, k, p.axes, p.wins, p.cdtype, p.workers, parallel=True,
+                           extent=p.extent)
