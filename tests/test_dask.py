@@ -6,10 +6,13 @@ mid-computation is recovered; a second run on a fresh cluster measures
 nothing. The boundary-mode halo driver (for the ndimage filters) is checked
 against scipy.ndimage, which stands in for the per-chunk filter here only.
 """
+import json
 import math
 import os
 import pickle
 import signal
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -224,6 +227,24 @@ def test_long_double_is_a_clear_type_error():
     x = da.ones(10, dtype=np.longdouble)
     with pytest.raises(TypeError, match="does not compute dtypes"):
         jd.convolve(x, np.ones(3))
+
+
+def test_unknown_chunk_sizes_are_a_clear_error():
+    x = da.ones(10, chunks=5)
+    x = x[x > 0]
+    with pytest.raises(ValueError, match="compute_chunk_sizes"):
+        jd.convolve(x, np.ones(3))
+
+
+def test_the_example_runs_small(tmp_path, child_env):
+    """examples/dask_big_convolve.py (README, "Scale-out") in a small size: no
+    worker spilled, paused or restarted; the checked window is right."""
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "dask_big_convolve.py"),
+                          "--gib", "0.015625", "--chunk", "512", "--json", str(tmp_path / "o.json")],
+                         env=child_env(), capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    summary = json.load(open(tmp_path / "o.json"))
+    assert summary["ok"] and summary["n"] == 2048 and len(summary["per_worker"]) == 2
 
 
 def test_kernel_may_be_a_dask_array(sync):

@@ -236,6 +236,9 @@ def oaconvolve(in1, in2, mode="full", axes=None, *, workers=None):
 # ------------------------------------------------------------ the signal calls
 def _signal_call(op, in1, in2, mode, method, axes, workers):
     x = in1 if isinstance(in1, da.Array) else da.asarray(in1)
+    if any(c != c for c in x.shape):
+        raise ValueError("jitconv.dask needs the chunk sizes of in1: call "
+                         "in1.compute_chunk_sizes() first")
     k = np.asarray(in2)
     if x.size == 0 or k.size == 0:
         # answered from shapes, or SciPy's error: the in-memory function on a
