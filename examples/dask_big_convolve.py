@@ -85,7 +85,7 @@ def main():
 
     from jitconv import dask as jd
 
-    n = int(math.isqrt(int(args.gib * 2**30) // 4))
+    n = math.isqrt(int(args.gib * 2**30) // 4 - 1) + 1     # n * n * 4 bytes >= gib
     k = gaussian(args.kernel)
     with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
                       memory_limit=int(args.worker_memory * 2**30),

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -129,9 +130,11 @@ GRID = [
 ]
 
 
-def _grid_cases():
+def _grid_cases(only=None):
     rng = _rng()
     for g, (shape, chunks, kshape, axes, dt, kdt) in enumerate(GRID):
+        if only is not None and g not in only:
+            continue
         a = _data(shape, dt, rng)
         k = _data(kshape, kdt, rng)
         if np.dtype(kdt).kind == "c":
@@ -179,14 +182,25 @@ def test_lazy_graph_chunks_dtype_before_compute():
     assert jd.fftconvolve(x.astype(np.float32), np.ones((3, 4), np.float32)).dtype == np.float32
 
 
-def test_kernel_is_one_key_of_the_graph():
+def test_kernel_is_one_key_of_the_graph(monkeypatch):
+    monkeypatch.setattr(_blocks, "SLIVER_BYTES", 0)
     k = np.random.default_rng(0).standard_normal((40, 40))   # 12.8 kB
     x = da.ones((400, 400), chunks=50)
     y = jd.convolve(x, k, "same")
     graph = dict(y.__dask_graph__())
     big = [key for key, v in graph.items() if len(pickle.dumps(v)) >= k.nbytes]
     assert len(big) == 1
-    assert sum(1 for key in graph if "jitconv-convolve" in str(key)) == 64
+    tasks = [key for key in graph if str(key).startswith("('jitconv-convolve")]
+    assert len(tasks) == 64
+    # a block is its own chunk and copies of its neighbours' edges (2-d:
+    # sides and corners; 8 for interior blocks): no concatenating tasks
+    slivers = [key for key in graph if str(key).startswith("('sliver-")]
+    assert len(slivers) == 6 * 6 * 8 + 4 * 6 * 5 + 4 * 3
+    assert len(graph) == 64 + len(slivers) + 64 + 1
+    # small chunks are read whole by their neighbours' tasks
+    monkeypatch.setattr(_blocks, "SLIVER_BYTES", 1 << 20)
+    graph = dict(jd.convolve(x, k, "same").__dask_graph__())
+    assert len(graph) == 64 + 64 + 1
 
 
 @pytest.mark.parametrize("name,args,kw", [c for c in ERROR_CASES if c[0] in OPS],
@@ -241,10 +255,21 @@ def test_the_example_runs_small(tmp_path, child_env):
     worker spilled, paused or restarted; the checked window is right."""
     out = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "dask_big_convolve.py"),
                           "--gib", "0.015625", "--chunk", "512", "--json", str(tmp_path / "o.json")],
-                         env=child_env(), capture_output=True, text=True, timeout=600)
+                         env=child_env(JITCONV_PLANNER_EFFORT="estimate"), capture_output=True,
+                         text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     summary = json.load(open(tmp_path / "o.json"))
     assert summary["ok"] and summary["n"] == 2048 and len(summary["per_worker"]) == 2
+
+
+def test_byte_swapped_inputs(sync):
+    a = np.arange(30.0).astype(">f8")
+    k = np.array([1.0, 2.0, -1.0], ">f8")
+    for op in OPS:
+        want = getattr(jitconv, op)(a, k, "same")
+        got = getattr(jd, op)(da.from_array(a, chunks=7), k, "same")
+        assert got.dtype == want.dtype == np.dtype("=f8")
+        assert np.allclose(got.compute(), want, rtol=0, atol=1e-12)
 
 
 def test_kernel_may_be_a_dask_array(sync):
@@ -258,7 +283,8 @@ def test_merge_and_cut_arithmetic():
     assert _blocks.merge_chunks((1, 1, 1, 1, 1), 2) == (2, 3)
     assert _blocks.merge_chunks((3, 3), 2, first=3) == (6,)
     assert _blocks.merge_chunks((4, 4, 1), 2, last=1) == (4, 5)
-    # every output chunk reads only its block: brute force over small cases
+    # every output chunk's block holds exactly the inputs it reads, and its
+    # pieces tile it: brute force over small cases
     for n in range(1, 12):
         for m in range(1, 14):
             for mode in MODES:
@@ -268,12 +294,25 @@ def test_merge_and_cut_arithmetic():
                     cut = _blocks.cut_window(chunks, n, m, start, length)
                     assert sum(cut.chunks) == n and sum(cut.out_chunks) == length
                     assert all(o > 0 for o in cut.out_chunks)
+                    assert len(cut.chunks) == 1 or min(cut.chunks) >= max(m // 2, (m - 1) // 2)
                     p = np.cumsum((0,) + cut.chunks)
-                    for i, (b0, b1) in enumerate(cut.out):
-                        lo = cut.lo[i]
-                        hi = min(n, p[i + 1] + cut.after)
-                        # inputs read: [b0 - m + 1, b1) within the array
-                        assert lo <= max(0, b0 - m + 1) and hi >= min(n, b1)
+                    for i, ((b0, b1), (s0, s1)) in enumerate(zip(cut.out, cut.span)):
+                        assert (s0, s1) == (max(0, b0 - m + 1), min(n, b1))
+                        pieces = cut.pieces(i)
+                        assert len(pieces) <= 3
+                        pos = s0
+                        for d, j, lo, hi in pieces:
+                            assert d == pos - s0 and p[j] + lo == pos and hi <= cut.chunks[j]
+                            pos += hi - lo
+                        assert pos == s1
+
+
+def test_filter_cut_wraps_around():
+    cut = _blocks.cut_filter((4, 4, 2), 10, 2, 1, "wrap")
+    assert cut.chunks == (4, 4, 2) and cut.span[0] == (-2, 5) and cut.span[-1] == (6, 11)
+    assert cut.pieces(0) == ((0, 2, 0, 2), (2, 0, 0, 4), (6, 1, 0, 1))
+    assert cut.pieces(2) == ((0, 1, 2, 4), (2, 2, 0, 2), (4, 0, 0, 1))
+    assert _blocks.cut_filter((4, 4, 2), 10, 2, 1, "reflect").span == ((0, 5), (2, 9), (6, 10))
 
 
 def test_chunks_smaller_than_the_halo_are_merged(sync):
@@ -347,7 +386,9 @@ def test_direct_is_bitwise_the_in_memory_result(data):
         want = getattr(jitconv, op)(a, k, mode, "direct")
     except ValueError:
         return
-    with dask.config.set(scheduler="sync"):
+    slivers = data.draw(st.booleans())
+    with dask.config.set(scheduler="sync"), mock.patch.object(_blocks, "SLIVER_BYTES",
+                                                              0 if slivers else 1 << 40):
         got = getattr(jd, op)(da.from_array(a, chunks=chunks), k, mode, "direct").compute()
     assert got.dtype == want.dtype and np.array_equal(got, want)
 
@@ -367,14 +408,18 @@ def _fit(cs, n):
 
 
 # --------------------------------------------------------- on the LocalCluster
-def test_every_function_mode_and_chunking_on_the_cluster(client):
-    cases = list(_grid_cases())
+@pytest.mark.parametrize("slivers", [False, True])
+def test_every_function_mode_and_chunking_on_the_cluster(client, slivers, monkeypatch):
+    """The whole grid with halos read from whole neighbour chunks (these
+    chunks are small); a part of it with halos copied out by sliver tasks."""
+    monkeypatch.setattr(_blocks, "SLIVER_BYTES", 0 if slivers else 1 << 40)
+    cases = list(_grid_cases(only={0, 2, 3, 5, 7, 9, 12, 13} if slivers else None))
     lazy = [_lazy(c[0][1], da.from_array(c[1], chunks=c[2]), c[3], c[0][2], c[0][3], c[4])
             for c in cases]
     for y, c in zip(lazy, cases):
         assert y.dtype == c[5].dtype and y.shape == c[5].shape, c[0]
     results = client.compute(lazy, sync=True)
-    assert len(results) == len(cases) > 250
+    assert len(results) == len(cases) > (100 if slivers else 250)
     for res, ((g, op, mode, method), a, chunks, k, axes, ref) in zip(results, cases):
         exact = method == "direct" or ref.dtype.kind in "biu"
         try:
@@ -494,10 +539,13 @@ def test_halo_driver_is_exact_for_every_boundary_mode(mode, sync):
                        tuple((m - 1) // 2 for m in wshape)}:
             depth = {ax: (m // 2 + o, (m - 1) // 2 - o)
                      for ax, (m, o) in enumerate(zip(wshape, origin))}
-            y = _blocks.map_filter(_ndi_correlate(w, mode, origin), da.from_array(a, chunks=chunks),
-                                   depth, dict.fromkeys(range(len(shape)), mode), a.dtype)
-            want = ndi.correlate(a, w, mode=mode, cval=1.5, origin=origin)
-            assert y.chunks[0][0] > 0 and np.array_equal(y.compute(), want), (shape, wshape, origin)
+            for sliver in (0, 1 << 40):
+                with mock.patch.object(_blocks, "SLIVER_BYTES", sliver):
+                    y = _blocks.map_filter(_ndi_correlate(w, mode, origin),
+                                           da.from_array(a, chunks=chunks), depth,
+                                           dict.fromkeys(range(len(shape)), mode), a.dtype)
+                want = ndi.correlate(a, w, mode=mode, cval=1.5, origin=origin)
+                assert np.array_equal(y.compute(), want), (shape, wshape, origin, sliver)
 
 
 def test_halo_driver_on_the_cluster(client):

@@ -258,7 +258,7 @@ def _signal_call(op, in1, in2, mode, method, axes, workers):
         family = method
         if op == "correlate":
             k = check.reverse_conj(k, ax)
-        rt = np.result_type(x.dtype, k.dtype)
+        rt = np.result_type(x.dtype, k.dtype).newbyteorder("=")   # as the engine's
     else:
         family = "fft" if op == "fftconvolve" else "oa"
         rt = np.result_type(*(fft_float(t) for t in (x.dtype, k.dtype)))
