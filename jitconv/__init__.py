@@ -23,8 +23,9 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+# not ``dask``: a star import must not need the optional dask
 __all__ = ["convolve", "correlate", "fftconvolve", "oaconvolve", "convolve2d",
            "correlate2d", "choose_conv_method", "correlation_lags", "set_workers",
            "signal", "plan", "Plan", "explain", "Explanation", "planner_stats", "set_planner",
            "get_planner", "force", "export_wisdom", "import_wisdom", "forget_wisdom",
-           "wisdom_path", "nn", "dask"]
+           "wisdom_path", "nn"]
