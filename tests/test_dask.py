@@ -254,7 +254,8 @@ def test_the_example_runs_small(tmp_path, child_env):
     """examples/dask_big_convolve.py (README, "Scale-out") in a small size: no
     worker spilled, paused or restarted; the checked window is right."""
     out = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "dask_big_convolve.py"),
-                          "--gib", "0.015625", "--chunk", "512", "--json", str(tmp_path / "o.json")],
+                          "--gib", "0.015625", "--chunk", "512",
+                          "--json", str(tmp_path / "o.json")],
                          env=child_env(JITCONV_PLANNER_EFFORT="estimate"), capture_output=True,
                          text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
@@ -337,6 +338,14 @@ def test_interior_chunks_share_one_problem_key(sync):
     assert ran == ["fft-real"] * 16
     assert {key[2] for key in keys} == {(20, 20), (20, 24), (24, 20), (24, 24)}
     assert np.abs(y - jitconv.fftconvolve(x.compute(), k, "same")).max() < 1e-12
+    # the chunk problems do not depend on the array's size: a larger array
+    # with the same chunks meets the same 9 keys (planned once for both)
+    for method in ("direct", "auto"):
+        _planner.PLANNER.forget()
+        for n in (64, 96):
+            x = da.ones((n, n), chunks=16)
+            jd.convolve(x, k, "same", method=method).compute()
+        assert len([key for key in _planner.PLANNER.memory if key[0] == "convolve"]) == 9
 
 
 def test_planner_picks_per_chunk_problem(sync):

@@ -150,13 +150,14 @@ def _layout(a, k):
     return "C" if a.flags.c_contiguous and k.flags.c_contiguous else "strided"
 
 
-def signal_problem(op, family, a, k, axes, wins, rt, workers, extent=None):
+def signal_problem(op, family, a, k, axes, wins, rt, workers, sums_layout=None):
     """The ``SignalProblem`` of operands ``a``, ``k`` (``k`` the convolution kernel);
-    ``extent``: the whole data's shape when ``a`` is a piece of it."""
+    ``sums_layout``: the whole call's when ``a`` is a piece of it."""
     return SignalProblem(op, family, a.shape, k.shape, native_str(a.dtype), native_str(k.dtype),
                          tuple(axes), tuple(tuple(w) for w in wins), native_str(rt),
                          int(workers), _layout(a, k), bool(_config.SETTINGS.deterministic),
-                         extent=None if extent is None else tuple(int(n) for n in extent))
+                         sums_layout=None if sums_layout is None else
+                         (int(sums_layout[0]), bool(sums_layout[1])))
 
 
 def signal_checks(op, a, k, mode, method, axes, workers):
@@ -251,7 +252,7 @@ def signal_call(op, in1, in2, mode, method, axes, workers):
     return Call(p, (a, k), FreqFinish(rt, shape))
 
 
-def window_call(op, family, a, k, axes, wins, rt, workers, extent):
+def window_call(op, family, a, k, axes, wins, rt, workers, sums_layout):
     """A call computing windows ``wins`` (full-convolution coordinates, one per
     axis of ``axes``) of the convolution of ``a`` with the convolution kernel
     ``k`` (``correlate``'s already reversed and conjugated), in the result
@@ -259,10 +260,11 @@ def window_call(op, family, a, k, axes, wins, rt, workers, extent):
     checked (``jitconv.dask`` cuts one call into such pieces, one per chunk).
 
     ``family`` is 'auto', 'direct' or 'fft' (``convolve``/``correlate``), or
-    'fft'/'oa' (``fftconvolve``/``oaconvolve``); ``extent`` is the whole
-    data's shape (the direct sums are laid out by it: bitwise the whole's).
+    'fft'/'oa' (``fftconvolve``/``oaconvolve``); ``sums_layout`` is how the
+    whole call's direct sums are laid out (``algorithms.direct.sums_layout``):
+    the piece's are then bitwise the whole's.
     """
-    p = signal_problem(op, family, a, k, axes, wins, rt, workers, extent)
+    p = signal_problem(op, family, a, k, axes, wins, rt, workers, sums_layout)
     if op in ("convolve", "correlate"):
         return Call(p, (a, k), SignalFinish(np.dtype(rt)), pending=family == "auto")
     return Call(p, (a, k), FreqFinish(np.dtype(rt), out_shape(a.shape, k.shape, axes, wins)))

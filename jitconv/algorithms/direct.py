@@ -62,7 +62,29 @@ def _batch_view(arr, nb, bshape, B):
     return np.broadcast_to(arr, bshape + rest).reshape((B,) + rest)
 
 
-def direct_conv(a, k, axes, windows, cdtype, workers, parallel=None, wdtype=None, extent=None):
+def sums_layout(shape, kshape, axes):
+    """How ``direct_conv`` lays out a problem whose data has extents ``shape``
+    (kernel ``kshape``, convolved ``axes``): ``(inner, swap)``.
+
+    ``inner`` is the convolved axis the kernel sweeps innermost (vectorised):
+    the last one, unless it is short and another is much longer (a
+    (1000, 8) array filtered along axis 0 runs 1000-long vector loops
+    instead of 8-long ones). ``swap``: the data is the smaller operand and
+    serves as the taps (convolution is commutative). Both decide how the
+    sums are grouped (``kernels.direct``, "Sums"); they are decided on the
+    operands' extents, never on the window: 'same' and 'valid' are bitwise
+    slices of 'full'.
+    """
+    axes = list(axes)
+    lengths = [max(shape[ax], kshape[ax]) for ax in axes]
+    inner = axes[-1] if axes else None
+    if len(axes) > 1 and lengths[-1] < 64 and max(lengths) >= 4 * lengths[-1]:
+        inner = axes[lengths.index(max(lengths))]
+    swap = math.prod(shape[ax] for ax in axes) < math.prod(kshape[ax] for ax in axes)
+    return inner, swap
+
+
+def direct_conv(a, k, axes, windows, cdtype, workers, parallel=None, wdtype=None, layout=None):
     """Window of the full convolution ``a * k`` along ``axes``, computed directly.
 
     Parameters
@@ -82,12 +104,10 @@ def direct_conv(a, k, axes, windows, cdtype, workers, parallel=None, wdtype=None
         the amount of work (None).
     wdtype : dtype, optional
         The weights' dtype, if not ``weights_dtype``'s choice.
-    extent : tuple, optional
-        The shape of the whole data when ``a`` is a piece of it (a dask
-        chunk with its halo). The layout (which axis is innermost, which
-        operand is the kernel) decides how the sums are grouped, and is
-        decided on the whole data's shape, so that the piece's outputs are
-        bitwise the whole's. Default ``a.shape``.
+    layout : tuple, optional
+        ``sums_layout`` of the whole data when ``a`` is a piece of it (a
+        dask chunk with its halo), so that the piece's outputs are bitwise
+        the whole's. Default: ``sums_layout`` of ``a`` and ``k``.
 
     Returns
     -------
@@ -97,23 +117,16 @@ def direct_conv(a, k, axes, windows, cdtype, workers, parallel=None, wdtype=None
     acc = ACC[cdtype]
     nd = a.ndim
     axes, windows = list(axes), list(windows)
-    # the kernel vectorises along the last convolved axis: make it the
-    # longest when the last is short (a (1000, 8) array filtered along axis 0
-    # runs 1000-long vector loops instead of 8-long ones). Decided on the
-    # operands' extents, not the window's: the sums' grouping (kernels.direct)
-    # must not depend on the mode
-    ext = a.shape if extent is None else extent
-    lengths = [max(ext[ax], k.shape[ax]) for ax in axes]
-    if len(axes) > 1 and lengths[-1] < 64 and max(lengths) >= 4 * lengths[-1]:
-        i = lengths.index(max(lengths))
+    inner, swap = layout if layout is not None else sums_layout(a.shape, k.shape, axes)
+    if axes and inner != axes[-1]:
+        i = axes.index(inner)
         axes.append(axes.pop(i))
         windows.append(windows.pop(i))
     batch = [i for i in range(nd) if i not in axes]
     perm = batch + axes
     at, kt = a.transpose(perm), k.transpose(perm)
     nb = len(batch)
-    # convolution is commutative: the smaller operand becomes the kernel
-    if math.prod(ext[ax] for ax in axes) < math.prod(k.shape[ax] for ax in axes):
+    if swap:
         at, kt = kt, at
     bshape = broadcast(at.shape[:nb], kt.shape[:nb])
     B = math.prod(bshape)
@@ -196,7 +209,8 @@ class DirectSerial(Candidate):
         return cost.DIRECT_FIXED + cost.macs(p) * cost.mac_cost(p)
 
     def run(self, p, a, k):
-        return direct_conv(a, k, p.axes, p.wins, p.cdtype, 1, parallel=False, extent=p.extent)
+        return direct_conv(a, k, p.axes, p.wins, p.cdtype, 1, parallel=False,
+                           layout=p.sums_layout)
 
 
 class DirectParallel(Candidate):
@@ -214,4 +228,4 @@ class DirectParallel(Candidate):
 
     def run(self, p, a, k):
         return direct_conv(a, k, p.axes, p.wins, p.cdtype, p.workers, parallel=True,
-                           extent=p.extent)
+                           layout=p.sums_layout)

@@ -17,11 +17,11 @@ output chunk ``i`` covers the full positions ``[b_i, b_i+1)`` with
     ``b_0 = W0``, ``b_B = W1``, ``b_i = p_i + (m - 1) // 2`` in between.
 
 It reads the inputs ``[b_i - m + 1, b_i+1)``: its own chunk, ``m // 2``
-points of the chunk before and ``(m - 1) // 2`` of the chunk after (dask's
-asymmetric overlap, without boundary: what lies beyond the array is the zero
-padding, which the engine implies and never materialises). In 'same' mode
-the output chunks are the input chunks; 'full' adds the kernel's overhang to
-the two end chunks; 'valid' takes it from them. A task computes the window
+points of the chunk before and ``(m - 1) // 2`` of the chunk after (an
+asymmetric halo; what lies beyond the array is the zero padding, which the
+engine implies and never materialises; ``_blocks`` builds the tasks). In
+'same' mode the output chunks are the input chunks; 'full' adds the kernel's
+overhang to the two end chunks; 'valid' takes it from them. A task computes the window
 ``[b_i - lo_i, b_i+1 - lo_i)`` of the full convolution of its halo'd block
 (which starts at ``lo_i``) with the kernel: an exact piece of the whole
 result, whatever the algorithm. With the FFT this is overlap-save: a block

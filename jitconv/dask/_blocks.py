@@ -41,6 +41,7 @@ from dask.highlevelgraph import HighLevelGraph
 
 from .. import _engine
 from .._validate import signal as check
+from ..algorithms.direct import sums_layout
 
 
 @dataclass(frozen=True)
@@ -222,7 +223,7 @@ class _Spec:
     ksplit: tuple        # per axis: output chunk bounds where the kernel is sliced, or None
     rt: str
     workers: int
-    extent: tuple        # the whole data's shape (the direct sums are laid out by it)
+    sums: tuple          # how the whole call's direct sums are laid out
 
 
 def signal_windows(op, family, x, k, axes, wins, rt, workers):
@@ -255,7 +256,7 @@ def signal_windows(op, family, x, k, axes, wins, rt, workers):
     ksplit = tuple(tuple(np.cumsum((0,) + x.chunks[i]).tolist())
                    if i not in axes and k.shape[i] > 1 else None for i in range(nd))
     spec = _Spec(op, family, tuple(axes), tuple(cuts[ax] for ax in axes), ksplit,
-                 np.dtype(rt).str, int(workers), x.shape)
+                 np.dtype(rt).str, int(workers), sums_layout(x.shape, k.shape, axes))
     # the kernel is one key of the graph, which every task refers to
     kd = delayed(k, pure=True)
     name = f"jitconv-{op}-" + tokenize(x, kd.key, spec)
@@ -273,7 +274,7 @@ def _signal_task(x, k, spec, index):
         a, b = c.out[i]
         wins.append((a - c.span[i][0], b - a))
     call = check.window_call(spec.op, spec.family, x, k, spec.axes, wins, spec.rt, spec.workers,
-                             spec.extent)
+                             spec.sums)
     return _engine.execute(call)
 
 
