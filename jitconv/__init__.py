@@ -15,14 +15,16 @@ from .planner import (Explanation, Plan, explain, export_wisdom, force, forget_w
 
 
 def __getattr__(name):
-    # ``jitconv.nn`` and ``jitconv.ndimage`` are imported on first use: their
-    # kernels need not cost the signal functions' cold start
-    if name in ("nn", "ndimage"):
+    # ``jitconv.nn``, ``jitconv.ndimage`` and ``jitconv.dask`` are imported on
+    # first use: their kernels (and dask) need not cost the signal functions'
+    # cold start
+    if name in ("nn", "ndimage", "dask"):
         import importlib
         return importlib.import_module("." + name, __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+# not ``dask``: a star import must not need the optional dask
 __all__ = ["convolve", "correlate", "fftconvolve", "oaconvolve", "convolve2d",
            "correlate2d", "choose_conv_method", "correlation_lags", "set_workers",
            "signal", "plan", "Plan", "explain", "Explanation", "planner_stats", "set_planner",

@@ -16,7 +16,9 @@ is what the planner remembers a decision under. Three kinds:
 A ``SignalProblem`` key holds what changes the winner: the entry point, the
 family allowed (auto, or forced by ``method``/a semantic guard), both operand
 shapes and compute dtypes, the convolved axes and output windows, the result
-dtype, the thread count, a layout class and whether the kernel is rank-1.
+dtype, the thread count, a layout class and whether the kernel is rank-1;
+for a piece of a larger call (a dask chunk), how the whole call's direct sums
+are laid out.
 Left out on purpose: data values (guards are applied per call and restrict
 the family instead), byte order and alignment (operands are copied into
 native, aligned buffers before any kernel or FFT runs).
@@ -81,11 +83,18 @@ class SignalProblem:
     layout: str      # 'C' when both operands are C-contiguous, else 'strided'
     deterministic: bool = False
     separable: bool = False  # the kernel is rank-1 (data-dependent, like the guards)
+    #: ``(inner axis, swap)``: how the direct kernels lay out the sums of the
+    #: whole call when ``shape1`` is a piece of it (a chunk of ``jitconv.dask``),
+    #: so that the piece's outputs are bitwise the whole's; None: as
+    #: ``shape1`` and ``shape2`` say (``algorithms.direct.sums_layout``)
+    sums_layout: tuple = None
 
     def key(self):
-        return (self.op, self.family, self.shape1, self.shape2, self.dtype1, self.dtype2,
-                self.axes, self.wins, self.rt, self.workers, self.layout, self.deterministic,
-                self.separable)
+        key = (self.op, self.family, self.shape1, self.shape2, self.dtype1, self.dtype2,
+               self.axes, self.wins, self.rt, self.workers, self.layout, self.deterministic,
+               self.separable)
+        # keys of whole calls stay as they were (stored wisdom remains valid)
+        return key if self.sums_layout is None else key + (("sums", self.sums_layout),)
 
     def keystr(self):
         return repr(self.key())

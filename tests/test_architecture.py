@@ -29,8 +29,9 @@ LAYERS = [
     {"_planner", "_validate", "_validate.signal", "_validate.nn", "_validate.ndimage"},
     # decide -> run -> finish
     {"_engine"},
-    # faces and the public planner API
-    {"signal", "nn", "ndimage", "planner"},
+    # faces and the public planner API; the dask face (its blocks: how a call
+    # on a dask array becomes tasks)
+    {"signal", "nn", "ndimage", "planner", "dask", "dask._blocks"},
     # the package, the command line and the benchmark (which call the faces)
     {"", "__main__", "_cli", "_bench", "_workloads"},
 ]

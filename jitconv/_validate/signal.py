@@ -216,7 +216,7 @@ def fill_value(fv, dtype):
 
 # ------------------------------------------------------------ call builders
 def reverse_conj(x, axes):
-    """``x`` reversed along ``axes`` and conjugated: correlation's convolution kernel."""
+    """``x`` reversed along ``axes`` and conjugated: ``correlate``'s convolution kernel."""
     idx = [slice(None)] * x.ndim
     for ax in axes:
         idx[ax] = slice(None, None, -1)
@@ -236,22 +236,32 @@ def _layout(a, k):
     return "C" if a.flags.c_contiguous and k.flags.c_contiguous else "strided"
 
 
-def signal_problem(op, family, a, k, axes, wins, rt, workers):
-    """The ``SignalProblem`` of operands ``a``, ``k`` (``k`` the convolution kernel)."""
+def signal_problem(op, family, a, k, axes, wins, rt, workers, sums_layout=None):
+    """The ``SignalProblem`` of operands ``a``, ``k`` (``k`` the convolution kernel);
+    ``sums_layout``: the whole call's when ``a`` is a piece of it."""
     return SignalProblem(op, family, a.shape, k.shape, native_str(a.dtype), native_str(k.dtype),
                          tuple(axes), tuple(tuple(w) for w in wins), native_str(rt),
-                         int(workers), _layout(a, k), bool(_config.SETTINGS.deterministic))
+                         int(workers), _layout(a, k), bool(_config.SETTINGS.deterministic),
+                         sums_layout=None if sums_layout is None else
+                         (int(sums_layout[0]), bool(sums_layout[1])))
 
 
-def signal_call(op, in1, in2, mode, method, axes, workers, lags=None):
-    """A call of ``convolve``, ``correlate``, ``fftconvolve`` or ``oaconvolve``
-    (``method`` is None for the last two), checked in SciPy's order; then
-    ``lags`` (``correlate`` only; see ``lag_ranges``)."""
-    a = np.asarray(in1)
-    k = np.asarray(in2)
+def signal_checks(op, a, k, mode, method, axes, workers, lags=None):
+    """SciPy's checks of a ``convolve``, ``correlate``, ``fftconvolve`` or
+    ``oaconvolve`` call (``method`` is None for the last two), in SciPy's
+    order, on shapes and dtypes only; then ``lags`` (``correlate`` only; see
+    ``lag_ranges``).
+
+    ``a`` and ``k`` need only ``ndim``, ``shape``, ``size`` and ``dtype``
+    (NumPy arrays, or dask arrays for ``jitconv.dask``). Returns ``(early,
+    axes, kept, workers)``: ``early`` is ``'0d'`` (two 0-d operands: a
+    product), ``'empty'`` (``fftconvolve``/``oaconvolve`` of an empty input
+    with bad axes or mode, which SciPy answers with ``array([])``) or None;
+    ``axes``/``kept`` as ``fft_axes``; ``workers`` normalised.
+    """
     if op == "convolve":
         if a.ndim == k.ndim == 0:
-            return Answer(a * k)
+            return "0d", None, None, None
         if a.ndim != k.ndim:
             raise ValueError("volume and kernel should have the same dimensionality")
         ax, kept = fft_axes(a, k, axes)
@@ -262,7 +272,7 @@ def signal_call(op, in1, in2, mode, method, axes, workers, lags=None):
         if a.ndim == k.ndim == 0:
             if lags is not None:
                 raise ValueError("lags= needs inputs of at least one dimension")
-            return Answer(a * (np.conj(k) if k.dtype.kind == "c" else k))
+            return "0d", None, None, None
         if a.ndim != k.ndim:
             raise ValueError("in1 and in2 should have the same dimensionality")
         mode_direct(mode)
@@ -275,7 +285,7 @@ def signal_call(op, in1, in2, mode, method, axes, workers, lags=None):
                              f"not mode={mode!r}")
     else:  # fftconvolve, oaconvolve
         if a.ndim == k.ndim == 0:
-            return Answer(a * k)
+            return "0d", None, None, None
         if a.ndim != k.ndim:
             raise ValueError("in1 and in2 should have the same dimensionality")
         try:
@@ -285,21 +295,42 @@ def signal_call(op, in1, in2, mode, method, axes, workers, lags=None):
         except ValueError:
             if a.size == 0 or k.size == 0:
                 # SciPy answers empty inputs before it checks axes and mode
-                return Answer(np.array([]))
+                return "empty", None, None, None
             raise
     workers = check_workers(workers)
     if op in ("convolve", "correlate"):
         _empty_error(a, k, op)
-    take = None
     if lags is not None:
-        wins, take = lag_windows(lag_ranges(lags, a.shape, k.shape, ax), k.shape, ax)
-        if take is not None:
-            full_take = [slice(None)] * a.ndim
-            for axis, t in zip(ax, take):
-                full_take[axis] = t
-            take = tuple(full_take)
-    else:
-        wins = None
+        lag_ranges(lags, a.shape, k.shape, ax)   # its errors, before any work
+    return None, ax, kept, workers
+
+
+def lag_call_windows(lags, s1, s2, axes):
+    """``(wins, take)`` of ``correlate(lags=)`` on shapes ``s1``, ``s2``:
+    ``lag_windows`` with ``take`` spread over all ``len(s1)`` axes (None
+    when every lag of the windows is kept)."""
+    wins, take = lag_windows(lag_ranges(lags, s1, s2, axes), s2, axes)
+    if take is not None:
+        full_take = [slice(None)] * len(s1)
+        for axis, t in zip(axes, take):
+            full_take[axis] = t
+        take = tuple(full_take)
+    return wins, take
+
+
+def signal_call(op, in1, in2, mode, method, axes, workers, lags=None):
+    """A call of ``convolve``, ``correlate``, ``fftconvolve`` or ``oaconvolve``
+    (``method`` is None for the last two), checked in SciPy's order (``signal_checks``)."""
+    a = np.asarray(in1)
+    k = np.asarray(in2)
+    early, ax, kept, workers = signal_checks(op, a, k, mode, method, axes, workers, lags)
+    if early == "0d":
+        return Answer(a * (np.conj(k) if op == "correlate" and k.dtype.kind == "c" else k))
+    if early == "empty":
+        return Answer(np.array([]))
+    wins, take = None, None
+    if lags is not None:
+        wins, take = lag_call_windows(lags, a.shape, k.shape, ax)
     if not (native(a.dtype) and native(k.dtype)):
         if op in ("convolve", "correlate"):
             if axes is not None:
@@ -334,6 +365,25 @@ def signal_call(op, in1, in2, mode, method, axes, workers, lags=None):
     family = "fft" if op == "fftconvolve" else "oa"
     p = signal_problem(op, family, a, k, ax, wins, rt, workers)
     return Call(p, (a, k), FreqFinish(rt, shape))
+
+
+def window_call(op, family, a, k, axes, wins, rt, workers, sums_layout, take=None):
+    """A call computing windows ``wins`` (full-convolution coordinates, one per
+    axis of ``axes``) of the convolution of ``a`` with the convolution kernel
+    ``k`` (``correlate``'s already reversed and conjugated), in the result
+    dtype ``rt`` of the whole call ``op``: a piece of a larger call, already
+    checked (``jitconv.dask`` cuts one call into such pieces, one per chunk).
+
+    ``family`` is 'auto', 'direct' or 'fft' (``convolve``/``correlate``), or
+    'fft'/'oa' (``fftconvolve``/``oaconvolve``); ``sums_layout`` is how the
+    whole call's direct sums are laid out (``algorithms.direct.sums_layout``):
+    the piece's are then bitwise the whole's. ``take``: slices applied last
+    (``SignalFinish``).
+    """
+    p = signal_problem(op, family, a, k, axes, wins, rt, workers, sums_layout)
+    if op in ("convolve", "correlate"):
+        return Call(p, (a, k), SignalFinish(np.dtype(rt), take), pending=family == "auto")
+    return Call(p, (a, k), FreqFinish(np.dtype(rt), out_shape(a.shape, k.shape, axes, wins)))
 
 
 def boundary_call(op, in1, in2, mode, boundary, fillvalue, workers):

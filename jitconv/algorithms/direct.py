@@ -69,6 +69,28 @@ def _batch_view(arr, nb, bshape, B, mode):
     return np.broadcast_to(arr, bshape + rest).reshape((B,) + rest)
 
 
+def sums_layout(shape, kshape, axes):
+    """How ``DirectPlan`` lays out a problem whose data has extents ``shape``
+    (kernel ``kshape``, convolved ``axes``): ``(inner, swap)``.
+
+    ``inner`` is the convolved axis the kernel sweeps innermost (vectorised):
+    the last one, unless it is short and another is much longer (a
+    (1000, 8) array filtered along axis 0 runs 1000-long vector loops
+    instead of 8-long ones). ``swap``: the data is the smaller operand and
+    serves as the taps (convolution is commutative). Both decide how the
+    sums are grouped (``kernels.direct``, "Sums"); they are decided on the
+    operands' extents, never on the window: 'same' and 'valid' are bitwise
+    slices of 'full'.
+    """
+    axes = list(axes)
+    lengths = [max(shape[ax], kshape[ax]) for ax in axes]
+    inner = axes[-1] if axes else None
+    if len(axes) > 1 and lengths[-1] < 64 and max(lengths) >= 4 * lengths[-1]:
+        inner = axes[lengths.index(max(lengths))]
+    swap = math.prod(shape[ax] for ax in axes) < math.prod(kshape[ax] for ax in axes)
+    return inner, swap
+
+
 class DirectPlan:
     """A direct convolution prepared from shapes alone: ``plan(a, k)`` computes
     the windows ``windows`` of the full convolution ``a * k`` along ``axes``,
@@ -97,6 +119,10 @@ class DirectPlan:
         split of the work, never a sum (``kernels.direct``, "Sums").
     trace : str
         The path name recorded (``trace-serial`` / ``trace-parallel``).
+    layout : tuple, optional
+        ``sums_layout`` of the whole data when ``a`` is a piece of it (a
+        dask chunk with its halo), so that the piece's outputs are bitwise
+        the whole's. Default: ``sums_layout`` of the shapes.
 
     Everything that depends on shapes only is computed once here (axis order,
     which operand is the kernel, offsets, buffer shapes), so a planned call
@@ -105,18 +131,13 @@ class DirectPlan:
     """
 
     def __init__(self, shape_a, shape_k, axes, windows, cdtype, workers, parallel=None,
-                 wdtype=None, chunk=None, trace="direct"):
+                 wdtype=None, chunk=None, trace="direct", layout=None):
         cdtype = np.dtype(cdtype)
         nd = len(shape_a)
         axes, windows = list(axes), list(windows)
-        # the kernel vectorises along the last convolved axis: make it the
-        # longest when the last is short (a (1000, 8) array filtered along axis 0
-        # runs 1000-long vector loops instead of 8-long ones). Decided on the
-        # operands' extents, not the window's: the sums' grouping (kernels.direct)
-        # must not depend on the mode
-        lengths = [max(shape_a[ax], shape_k[ax]) for ax in axes]
-        if len(axes) > 1 and lengths[-1] < 64 and max(lengths) >= 4 * lengths[-1]:
-            i = lengths.index(max(lengths))
+        inner, swap = layout if layout is not None else sums_layout(shape_a, shape_k, axes)
+        if axes and inner != axes[-1]:
+            i = axes.index(inner)
             axes.append(axes.pop(i))
             windows.append(windows.pop(i))
         batch = [i for i in range(nd) if i not in axes]
@@ -126,7 +147,7 @@ class DirectPlan:
         sk = tuple(shape_k[i] for i in perm)
         nb = len(batch)
         # convolution is commutative: the smaller operand becomes the kernel
-        self.swap = math.prod(sa[nb:]) < math.prod(sk[nb:])
+        self.swap = bool(swap)
         if self.swap:
             sa, sk = sk, sa
         self.nb = nb
@@ -227,7 +248,7 @@ class DirectPlan:
         return out if self.inv is None else out.transpose(self.inv)
 
 
-def direct_conv(a, k, axes, windows, cdtype, workers, parallel=None, wdtype=None):
+def direct_conv(a, k, axes, windows, cdtype, workers, parallel=None, wdtype=None, layout=None):
     """Window of the full convolution ``a * k`` along ``axes``, computed directly
     (see ``DirectPlan``, whose parameters these are).
 
@@ -235,7 +256,8 @@ def direct_conv(a, k, axes, windows, cdtype, workers, parallel=None, wdtype=None
     -------
     ndarray of dtype ``cdtype`` (int64 for integer problems).
     """
-    return DirectPlan(a.shape, k.shape, axes, windows, cdtype, workers, parallel, wdtype)(a, k)
+    return DirectPlan(a.shape, k.shape, axes, windows, cdtype, workers, parallel, wdtype,
+                      layout=layout)(a, k)
 
 
 def correlate(x, w, out, workers, parallel=None, offsets=(0, 0, 0)):
@@ -289,7 +311,8 @@ class DirectSerial(Candidate):
         return cost.DIRECT_FIXED + cost.macs(p) * cost.mac_cost(p)
 
     def prepare(self, p):
-        return DirectPlan(p.shape1, p.shape2, p.axes, p.wins, p.cdtype, 1, parallel=False)
+        return DirectPlan(p.shape1, p.shape2, p.axes, p.wins, p.cdtype, 1, parallel=False,
+                          layout=p.sums_layout)
 
     def run(self, p, a, k):
         return self.prepare(p)(a, k)
@@ -311,7 +334,8 @@ class DirectParallel(Candidate):
                 + cost.macs(p) * cost.mac_cost(p) / cost.speedup(p.workers, tasks))
 
     def prepare(self, p):
-        return DirectPlan(p.shape1, p.shape2, p.axes, p.wins, p.cdtype, p.workers, parallel=True)
+        return DirectPlan(p.shape1, p.shape2, p.axes, p.wins, p.cdtype, p.workers, parallel=True,
+                          layout=p.sums_layout)
 
     def run(self, p, a, k):
         return self.prepare(p)(a, k)

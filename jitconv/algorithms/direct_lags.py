@@ -85,7 +85,8 @@ class DirectLags(Candidate):
 
     def prepare(self, p):
         return DirectPlan(p.shape1, p.shape2, p.axes, p.wins, p.cdtype, self._workers(p),
-                          parallel=self.parallel, chunk=group_size, trace="direct-lags")
+                          parallel=self.parallel, chunk=group_size, trace="direct-lags",
+                          layout=p.sums_layout)
 
     def run(self, p, a, k):
         return self.prepare(p)(a, k)
