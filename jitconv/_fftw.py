@@ -112,6 +112,9 @@ def _cache():
 
 def _get_plan(kind, in_shape, out_shape, single, axes, threads, slot):
     key = (kind, in_shape, out_shape, single, axes, threads, slot, _config.SETTINGS.deterministic)
+    seen = getattr(_tls, "touched", None)
+    if seen is not None:
+        seen.add(key)
     c = _cache()
     p = c.get(key)
     # the whole buffer counts, batch included: 4096 transforms of 40x40
@@ -225,6 +228,35 @@ class planning:
 
     def __exit__(self, *exc):
         _tls.effort, _tls.timelimit = self.prev
+
+
+class touching:
+    """Context (per thread): the set of plan-cache keys this thread's
+    transforms use inside it (``evict`` drops them)."""
+
+    def __enter__(self):
+        self.prev = getattr(_tls, "touched", None)
+        _tls.touched = set()
+        return _tls.touched
+
+    def __exit__(self, *exc):
+        seen = _tls.touched
+        _tls.touched = self.prev
+        if self.prev is not None:
+            self.prev |= seen
+
+
+def evict(keys):
+    """Drop the plans of ``keys`` (from ``touching``) from this thread's cache,
+    with their buffers: the planner evicts the plans of the candidates that
+    lost (up to a plan cache of scratch-sized buffers per key measured)."""
+    c = _cache()
+    with LOCK:   # FFTW's destroy_plan is not thread-safe
+        for key in keys:
+            p = c.pop(key, None)
+            if p is not None:
+                _tls.nbytes -= p.nbytes
+                del p
 
 
 def _load(dst, src):

@@ -391,6 +391,7 @@ class Planner:
         ref0 = self.reference()
         spent = 0.0          # seconds of timed calls (warm-ups are not counted)
         timings, errors, fns = {}, {}, {}
+        plans = {}           # FFTW plans (this thread's) each candidate used
         for c in order:
             best = min(timings.values(), default=math.inf)
             if timings and spent > budget:
@@ -399,7 +400,8 @@ class Planner:
                 continue
             fn = fns[c.id] = (lambda c=c: self.invoke(c, p, ops))
             try:
-                with _fftw.planning(effort, max(0.05, (budget - spent) / 4)), _trace.muted():
+                with _fftw.planning(effort, max(0.05, (budget - spent) / 4)), _trace.muted(), \
+                        _fftw.touching() as plans[c.id]:
                     fn()                                  # warm-up: compile, plan
                     t0 = self.timer()
                     fn()
@@ -430,6 +432,10 @@ class Planner:
             chosen = best
         if math.isinf(timings.get(chosen, math.inf)):
             chosen = by_model.id
+        # the losers' plans and buffers (scratch-sized: up to the plan cache's
+        # bound per thread) would otherwise stay cached, unused
+        keep = plans.get(chosen, set())
+        _fftw.evict(set().union(*plans.values()) - keep)
         self.stats["measured_keys"] += 1
         machine = {"ref_before": ref0, "ref_after": self.reference()}
         return Decision(self.registry.get(chosen), "measured", est, timings, errors, machine)

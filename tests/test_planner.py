@@ -713,6 +713,30 @@ def test_fftw_plans_at_estimate_first_then_measure_when_the_key_recurs(monkeypat
     assert dict(_fftw.STATS) == s2   # planned once: the cache holds the MEASURE plans
 
 
+def test_the_losers_fftw_plans_are_evicted_after_measuring(monkeypatch):
+    """Measuring plans every timed FFT candidate on scratch-sized buffers; the
+    plans of those that lost leave the cache (a dask worker kept ~190 MiB of
+    them), the winner's stay and serve the next calls without planning."""
+    from jitconv import _fftw
+    monkeypatch.setattr(_planner, "PLANNER", Planner())
+    monkeypatch.setattr(_config.SETTINGS, "min_measure", 0.0)
+    monkeypatch.setattr(_config.SETTINGS, "measure_on", 1)
+    monkeypatch.setattr(_config.SETTINGS, "prune", 1e9)
+    rng = np.random.default_rng(32)
+    a, b = rng.standard_normal(20011), rng.standard_normal(307)
+    before = set(_fftw._cache())
+    jitconv.convolve(a, b, method="fft", workers=1)
+    e = jitconv.explain(jitconv.convolve, a, b, method="fft", workers=1)
+    timed = [r.id for r in e.candidates if r.measured is not None]
+    assert e.decided_by == "measured" and len(timed) >= 2, e
+    cached = set(_fftw._cache())
+    s0 = dict(_fftw.STATS)
+    with _fftw.touching() as used:
+        jitconv.convolve(a, b, method="fft", workers=1)   # the winner
+    assert cached - before and cached - before <= used
+    assert dict(_fftw.STATS) == s0 and set(_fftw._cache()) == cached
+
+
 def test_candidates_are_timed_in_interleaved_batches(fake):
     """A B A B ...: the candidates' timing batches alternate, so they see the same noise."""
     order = []
