@@ -453,7 +453,11 @@ def finish_shape(call):
     if isinstance(call.finish, FreqFinish):
         return call.finish.shape
     p = call.problem
-    return out_shape(p.shape1, p.shape2, p.axes, p.wins)
+    shape = out_shape(p.shape1, p.shape2, p.axes, p.wins)
+    take = getattr(call.finish, "take", None)
+    if take is not None:   # every step-th lag (correlate(lags=range(..., step)))
+        shape = tuple(len(range(*t.indices(n))) for t, n in zip(take, shape))
+    return shape
 
 
 # ----------------------------------------------------------------- explain

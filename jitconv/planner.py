@@ -246,11 +246,12 @@ class Plan:
     >>> out = np.empty_like(y); _ = p(np.ones(10_000), out=out)
     """
 
-    def __init__(self, op, in1, in2, mode, method, axes, workers):
+    def __init__(self, op, in1, in2, mode, method, axes, workers, lags=None):
         a1 = np.asarray(in1)
         self._bound = _engine.Bound(_check_signal.signal_call(op, a1, in2, mode, method, axes,
-                                                              workers), a1)
+                                                              workers, lags), a1)
         self.op, self.mode, self.method, self.axes, self.workers = op, mode, method, axes, workers
+        self.lags = lags
         self.shape, self.dtype = a1.shape, a1.dtype
         self.chosen = self._bound.candidate.id
         f = self._bound.call.finish
@@ -284,7 +285,8 @@ class Plan:
         return self._bound(x, out)
 
 
-def plan(in1, in2, mode="full", method="auto", op="convolve", *, axes=None, workers=None):
+def plan(in1, in2, mode="full", method="auto", op="convolve", *, axes=None, lags=None,
+         workers=None):
     """Plan repeated calls ``op(x, in2, mode, ...)`` for arrays ``x`` like `in1`.
 
     Parameters
@@ -297,6 +299,8 @@ def plan(in1, in2, mode="full", method="auto", op="convolve", *, axes=None, work
     mode, method, axes, workers :
         As in the call.
     op : {'convolve', 'correlate', 'fftconvolve', 'oaconvolve'}, optional
+    lags : int, range, or tuple of them, optional
+        ``op='correlate'`` only: the lags to compute, as ``correlate(lags=)``.
 
     Returns
     -------
@@ -306,5 +310,7 @@ def plan(in1, in2, mode="full", method="auto", op="convolve", *, axes=None, work
     if op not in _SIGNAL_OPS:
         raise ValueError("op must be 'convolve', 'correlate', 'fftconvolve' or 'oaconvolve', "
                          f"not {op!r}")
+    if lags is not None and op != "correlate":
+        raise ValueError(f"lags= goes with op='correlate', not op={op!r}")
     return Plan(op, in1, in2, mode, method if op in ("convolve", "correlate") else None,
-                axes, workers)
+                axes, workers, lags)

@@ -12,7 +12,7 @@ import pytest
 import scipy.signal as ss
 
 import jitconv
-from jitconv import _config, _fftw, _planner, _store
+from jitconv import _config, _fftw, _planner, _store, _trace
 from jitconv._planner import Planner
 from jitconv._validate import signal as check
 from jitconv.algorithms import REGISTRY, Candidate, Registry
@@ -485,6 +485,35 @@ def test_plan_caches_kernel_spectrum(monkeypatch):
         y = pl(x)
     assert log == ["fft-real"]
     np.testing.assert_allclose(y, np.convolve(x, h, "same"), atol=1e-9 * np.abs(y).max())
+
+
+@pytest.mark.parametrize("cid", ["direct-lags", "direct-serial", "fft", "fft-blocked", None])
+@pytest.mark.parametrize("lags", [16, range(-300, 301, 25), (range(-3, 4, 2), 2)])
+def test_plan_with_lags_matches_the_call(cid, lags):
+    """``plan(..., op='correlate', lags=)``: every candidate forced, the result
+    the call's (bitwise on the direct path; FFT plans may differ in their
+    last bits), out= of the lags' shape."""
+    import contextlib
+    rng = np.random.default_rng(9)
+    shape = (40, 37) if isinstance(lags, tuple) else (3000,)
+    x, h = rng.standard_normal(shape), rng.standard_normal(tuple(s // 2 + 3 for s in shape))
+    ctx = jitconv.force(cid) if cid else contextlib.nullcontext()
+    with ctx, _trace.paths() as log:
+        pl = jitconv.plan(x, h, op="correlate", lags=lags)
+        y = pl(2 * x)
+        want = jitconv.correlate(2 * x, h, lags=lags)
+    assert y.shape == want.shape == pl.out_shape
+    if pl.chosen.startswith("direct"):
+        assert np.array_equal(y, want)
+    else:
+        bound = 1e-13 * np.linalg.norm(x) * np.linalg.norm(h)
+        assert np.abs(y - want).max() <= bound
+    if cid:
+        assert all(name.startswith(cid) for name in log), log
+    out = np.empty(pl.out_shape)
+    assert pl(2 * x, out=out) is out and np.array_equal(out, y)
+    with pytest.raises(ValueError, match="op='correlate'"):
+        jitconv.plan(x, h, op="convolve", lags=lags)
 
 
 def test_plan_rejects_other_shapes():
