@@ -377,6 +377,11 @@ class Call:
     pending: bool = False
     #: the semantic guard that restricted the family, if one did
     guard: str = None
+    #: filters: an array of the problem's shape and raw dtype that the
+    #: candidate may write its result into, possibly the input itself (a
+    #: separable chain's intermediate result, which nothing else holds);
+    #: candidates that use it write it only from their kernels, which never fail
+    reuse: object = None
 
 
 @dataclass(frozen=True)

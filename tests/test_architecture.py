@@ -16,7 +16,7 @@ LAYERS = [
     # facts: settings, shapes, dtypes, the trace, njit options
     {"_config", "_trace", "_shapes", "_dtypes", "_filelock", "_extend", "kernels", "kernels._options"},
     # code that runs: numba kernels, their launcher, FFTW
-    {"kernels.direct", "kernels.nn", "kernels.filter", "_launch", "_fftw"},
+    {"kernels.direct", "kernels.nn", "kernels.filter", "kernels.filter_float", "_launch", "_fftw"},
     # descriptions and stored knowledge
     {"_problem", "_store"},
     # the candidate protocol, the cost model, the guards
@@ -26,7 +26,7 @@ LAYERS = [
      "algorithms.boundary", "algorithms.nn_im2col", "algorithms.nn_gemm",
      "algorithms.nn_direct", "algorithms.nn_winograd", "algorithms.nn_fft",
      "algorithms.nn_grad", "algorithms.filter_direct", "algorithms.filter_running",
-     "algorithms.filter_separable", "algorithms.filter_fft"},
+     "algorithms.filter_separable", "algorithms.filter_fft", "algorithms.filter_line32"},
     # the one registry
     {"algorithms"},
     # the planner; the checks of every face

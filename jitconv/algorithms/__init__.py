@@ -11,6 +11,7 @@ from .direct import DirectParallel, DirectSerial
 from .fft import FFT
 from .filter_direct import FilterDirect, FilterDirectSerial
 from .filter_fft import FilterFFT
+from .filter_line32 import FilterLine32, FilterLine32Serial
 from .filter_running import FilterRunning, FilterRunningSerial
 from .filter_separable import FilterSeparable
 from .nn_direct import Direct as NNDirect
@@ -28,7 +29,7 @@ REGISTRY = Registry([
     BoundaryDirect(),
     # filter: scipy.ndimage (the exact candidates first: SciPy's own sums)
     FilterDirectSerial(), FilterDirect(), FilterRunningSerial(), FilterRunning(),
-    FilterSeparable(), FilterFFT(),
+    FilterSeparable(), FilterFFT(), FilterLine32Serial(), FilterLine32(),
     # CNN ops
     NNGemm(), NNGrid(), NNDirect(), NNWinograd(), NNFFT(),
     NNCol2im(), NNAsConv(), NNWeightGemm(),

@@ -9,8 +9,9 @@ It declares:
 - ``family``: what a restriction of the problem (``method=``, a semantic
   guard) is about: ``'direct'`` (the direct sum: exact for integers,
   bitwise reproducible), ``'separable'`` (passes of a rank-1 factorisation),
-  ``'fft'`` (frequency domain), or, for the CNN ops, ``'gemm'``,
-  ``'winograd'``;
+  ``'fft'`` (frequency domain), ``'float'`` (the filters' sums in another
+  floating-point arithmetic than SciPy's, within a stated bound), or, for
+  the CNN ops, ``'gemm'``, ``'winograd'``;
 
 and implements:
 
@@ -82,7 +83,7 @@ class Reduction(Candidate):
 
 #: which candidate families each family of a problem admits
 #: (``method='direct'`` is the direct sum: never a factorisation, never an FFT)
-FAMILIES = {"auto": ("direct", "separable", "fft", "gemm", "winograd"),
+FAMILIES = {"auto": ("direct", "separable", "fft", "float", "gemm", "winograd"),
             "direct": ("direct",),
             "fft": ("fft",),
             "oa": ("fft",),

@@ -146,6 +146,25 @@ def filter_separable(p):
         / filter_threads(p)
 
 
+#: seconds per tap and output of the float32 line passes (fused multiply-adds
+#: in float32, ~65 GFLOP/s per thread), and per output for moving the line
+#: through memory (read, extend, write: ~0.7 ns per float32 output on one
+#: thread, which a second thread shares: memory-bound); measured on W15's
+#: passes (2048^2, 33 taps: 6.3 ms along a leading axis, 7.3 along the last)
+FILTER32_TAP = 0.032e-9
+FILTER32_OUT = 0.65e-9
+#: serial fraction of the float passes' thread speed-up (memory traffic)
+SERIAL_STREAM = 0.3
+
+
+def filter_line32(p, parallel):
+    work = p.size * (p.wshape[0] * FILTER32_TAP + FILTER32_OUT)
+    if not parallel:
+        return DIRECT_FIXED + work
+    return DIRECT_FIXED + PARALLEL_FIXED + work / speedup(filter_threads(p),
+                                                         serial=SERIAL_STREAM)
+
+
 def filter_fft(p, lengths, batch_):
     """Extension copy, two forward transforms and one inverse of the padded input."""
     vol = math.prod(lengths) * batch_

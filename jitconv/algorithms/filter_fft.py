@@ -153,7 +153,7 @@ class FilterFFT(Candidate):
         batch = p.size // math.prod(p.shape[ax] for ax in axes)
         return cost.filter_fft(p, [f for f, _ in bl], batch * nblk)
 
-    def run(self, p, x, w, cval):
+    def run(self, p, x, w, cval, out=None):
         axes, wshape, leads, modes = _geometry(p)
         fd = np.dtype(np.float32) if p.cdtype == np.float32 else np.dtype(np.float64)
         single = fd == np.float32

@@ -34,9 +34,9 @@ class FilterRunning(Candidate):
     def estimate(self, p):
         return cost.filter_running(p, self.parallel)
 
-    def run(self, p, x, w, cval):
+    def run(self, p, x, w, cval, out=None):
         return run_uniform(x, p.wshape[0], p.axis, p.modes[0], p.origins[0], cval, p.cdtype,
-                           p.workers, self.parallel)
+                           p.workers, self.parallel, out)
 
 
 class FilterRunningSerial(FilterRunning):
