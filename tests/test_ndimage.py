@@ -375,9 +375,13 @@ def test_threads_give_the_same_bits():
     for cid, name, args in (("filter-direct", "correlate", (x, w)),
                             ("filter-direct", "correlate1d", (x, w[0])),
                             ("filter-direct", "gaussian_filter", (x, 2.0)),
-                            ("filter-running", "uniform_filter", (x, 9))):
-        with jitconv.force(cid):
+                            ("filter-running", "uniform_filter", (x, 9)),
+                            ("filter-line32", "correlate1d", (x, w[0])),
+                            ("filter-line32", "gaussian_filter", (x, 2.0))):
+        # one thread: the serial twin (a parallel candidate needs two workers)
+        with jitconv.force(cid + "-serial"):
             one = getattr(jd, name)(*args, workers=1)
+        with jitconv.force(cid):
             with _trace.paths() as log:
                 two = getattr(jd, name)(*args, workers=2)
         assert_same(two, one)
