@@ -26,7 +26,8 @@ LAYERS = [
      "algorithms.boundary", "algorithms.nn_im2col", "algorithms.nn_gemm",
      "algorithms.nn_direct", "algorithms.nn_winograd", "algorithms.nn_fft",
      "algorithms.nn_grad", "algorithms.filter_direct", "algorithms.filter_running",
-     "algorithms.filter_separable", "algorithms.filter_fft", "algorithms.filter_line32"},
+     "algorithms.filter_separable", "algorithms.filter_fft", "algorithms.filter_line32",
+     "algorithms.filter_box"},
     # the one registry
     {"algorithms"},
     # the planner; the checks of every face

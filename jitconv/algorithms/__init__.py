@@ -9,6 +9,7 @@ from .base import FAMILIES, Candidate, Reduction, Registry
 from .boundary import BoundaryDirect
 from .direct import DirectParallel, DirectSerial
 from .fft import FFT
+from .filter_box import FilterBox, FilterBoxSerial
 from .filter_direct import FilterDirect, FilterDirectSerial
 from .filter_fft import FilterFFT
 from .filter_line32 import FilterLine32, FilterLine32Serial
@@ -29,7 +30,8 @@ REGISTRY = Registry([
     BoundaryDirect(),
     # filter: scipy.ndimage (the exact candidates first: SciPy's own sums)
     FilterDirectSerial(), FilterDirect(), FilterRunningSerial(), FilterRunning(),
-    FilterSeparable(), FilterFFT(), FilterLine32Serial(), FilterLine32(),
+    FilterSeparable(), FilterFFT(), FilterLine32Serial(), FilterLine32(), FilterBoxSerial(),
+    FilterBox(),
     # CNN ops
     NNGemm(), NNGrid(), NNDirect(), NNWinograd(), NNFFT(),
     NNCol2im(), NNAsConv(), NNWeightGemm(),

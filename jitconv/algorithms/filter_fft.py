@@ -135,7 +135,7 @@ class FilterFFT(Candidate):
     family = "fft"
 
     def supports(self, p):
-        if p.rule == "uniform" or p.family != "auto":
+        if p.rule in ("uniform", "box") or p.family != "auto":
             return False
         axes = _geometry(p)[0]
         if not axes:

@@ -374,3 +374,144 @@ def line32_last_serial(x, out, chunk, w, emap, elead, cval, ext, scratch):
 
 enable_cache(_span, _rows4, _rows1, _group, _rows_block, line32_rows_parallel, line32_rows_serial,
              _hblock, _last_block, line32_last_parallel, line32_last_serial)
+
+
+# ------------------------------------------- uniform_filter: the fused box
+@njit(**SERIAL)
+def _brow(x, b, r, crow):
+    """Row ``r`` of image ``b``, or the constant row where ``r`` is -1."""
+    if r < 0:
+        return crow
+    return x[b, r]
+
+
+@njit(**SERIAL)
+def _bborders(e, clead, C, cmap, cfill):
+    """The extended positions of a row of column sums outside the image:
+    the map's column (its sum is at ``clead + column``), or ``cfill``."""
+    for q in range(clead):
+        s = cmap[q]
+        e[q] = cfill if s < 0 else e[clead + s]
+    for q in range(clead + C, cmap.shape[0]):
+        s = cmap[q]
+        e[q] = cfill if s < 0 else e[clead + s]
+
+
+@njit(**SERIAL)
+def _bstep(dst, src, clead, C, new, old):
+    """``dst = src + (new - old)`` on the image's columns: the vertical running sum."""
+    d = dst[clead:clead + C]
+    s = src[clead:clead + C]
+    for c in range(C):
+        d[c] = s[c] + (np.float64(new[c]) - np.float64(old[c]))
+
+
+@njit(**SERIAL)
+def _bhorizontal(o0, o1, o2, o3, e0, e1, e2, e3, rows, C, sc, inv):
+    """``o_g[j] = inv * sum(e_g[j:j + sc])`` by running sums along the row,
+    ``rows`` (1 to 4) rows at once: independent add chains keep the core busy."""
+    h0 = 0.0
+    h1 = 0.0
+    h2 = 0.0
+    h3 = 0.0
+    for q in range(sc):
+        h0 += e0[q]
+        h1 += e1[q]
+        h2 += e2[q]
+        h3 += e3[q]
+    o0[0] = h0 * inv
+    if rows == 4:
+        o1[0] = h1 * inv
+        o2[0] = h2 * inv
+        o3[0] = h3 * inv
+        for j in range(1, C):
+            h0 += e0[j + sc - 1] - e0[j - 1]
+            h1 += e1[j + sc - 1] - e1[j - 1]
+            h2 += e2[j + sc - 1] - e2[j - 1]
+            h3 += e3[j + sc - 1] - e3[j - 1]
+            o0[j] = h0 * inv
+            o1[j] = h1 * inv
+            o2[j] = h2 * inv
+            o3[j] = h3 * inv
+        return
+    for j in range(1, C):
+        h0 += e0[j + sc - 1] - e0[j - 1]
+        o0[j] = h0 * inv
+
+
+@njit(**SERIAL)
+def _box_block(b, nblk, x, out, sr, sc, rmap, cmap, clead, cval, inv, band, crow, ebuf):
+    B, R, C = x.shape
+    nbd = (R + band - 1) // band
+    lo, hi = _span(b, nblk, B * nbd)
+    ne = C + sc - 1
+    e0 = ebuf[b, 0, :ne]
+    e1 = ebuf[b, 1, :ne]
+    e2 = ebuf[b, 2, :ne]
+    e3 = ebuf[b, 3, :ne]
+    cfill = cval * sr
+    for t in range(lo, hi):
+        im = t // nbd
+        l0 = (t % nbd) * band
+        l1 = min(R, l0 + band)
+        # the band's first row of column sums, summed afresh (sums restart
+        # at every band: the bands are fixed, so are the results)
+        d = e3[clead:clead + C]
+        d[:] = 0.0
+        for q in range(sr):
+            v = _brow(x, im, rmap[l0 + q], crow)
+            for c in range(C):
+                d[c] += v[c]
+        first = True
+        l = l0
+        while l < l1:
+            rows = min(4, l1 - l)
+            # e0..e3: the column sums of output rows l .. l+3 (from e3, the last)
+            for g in range(rows):
+                dst = ebuf[b, g, :ne]
+                if first:
+                    if g != 3:
+                        dst[clead:clead + C] = e3[clead:clead + C]
+                    first = False
+                else:
+                    src = ebuf[b, (g + 3) % 4, :ne]
+                    ll = l + g
+                    _bstep(dst, src, clead, C, _brow(x, im, rmap[ll + sr - 1], crow),
+                           _brow(x, im, rmap[ll - 1], crow))
+                _bborders(dst, clead, C, cmap, cfill)
+            if rows == 4:
+                _bhorizontal(out[im, l], out[im, l + 1], out[im, l + 2], out[im, l + 3],
+                             e0, e1, e2, e3, 4, C, sc, inv)
+            else:
+                for g in range(rows):
+                    eg = ebuf[b, g, :ne]
+                    og = out[im, l + g]
+                    _bhorizontal(og, og, og, og, eg, eg, eg, eg, 1, C, sc, inv)
+            # the next group continues from the last row's sums, kept in e3
+            if rows < 4:
+                break
+            l += 4
+
+
+@njit(**PARALLEL)
+def box_parallel(x, out, sr, sc, rmap, cmap, clead, cval, inv, band, crow, ebuf):
+    """The mean over ``sr x sc`` windows of images ``x`` (``(batch, rows,
+    cols)``) extended by the maps ``rmap``/``cmap`` (-1: ``cval``), times
+    ``inv`` (``1 / (sr sc)``): running column sums down bands of ``band``
+    rows, running row sums of them (see ``jitconv.algorithms.filter_box``).
+    ``crow`` holds ``cval`` (a row of ``x``'s dtype); ``ebuf`` four extended
+    rows of sums per block (at least ``cols + sc - 1`` float64 each)."""
+    nblk = ebuf.shape[0]
+    for b in prange(nblk):
+        _box_block(b, nblk, x, out, sr, sc, rmap, cmap, clead, cval, inv, band, crow, ebuf)
+
+
+@njit(**SERIAL)
+def box_serial(x, out, sr, sc, rmap, cmap, clead, cval, inv, band, crow, ebuf):
+    """Serial twin of ``box_parallel``."""
+    nblk = ebuf.shape[0]
+    for b in range(nblk):
+        _box_block(b, nblk, x, out, sr, sc, rmap, cmap, clead, cval, inv, band, crow, ebuf)
+
+
+enable_cache(_brow, _bborders, _bstep, _bhorizontal, _box_block, box_parallel, box_serial)
