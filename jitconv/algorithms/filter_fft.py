@@ -36,6 +36,7 @@ import numpy as np
 from .. import _fftw, _launch, _trace
 from .._extend import line_map
 from .._shapes import save_block
+from ..kernels import filter_float as _kf
 from . import cost
 from .base import Candidate
 
@@ -81,39 +82,12 @@ def _run(sel):
     return int(run[0]), int(run[-1]) + 1, int(sel[run[0]])
 
 
-def _gather_into(dst, x, sels, cval):
-    """``dst[..., :len(s0), :len(s1), ...] = x`` read at source indices ``sels``
-    along its last axes (-1: ``cval``): the inside as one slice copy, then the
-    border slabs, axis by axis, through the maps."""
-    nb = x.ndim - len(sels)
-    runs = [_run(sel) for sel in sels]
-    head = (slice(None),) * nb
-    inner_dst = tuple(slice(a, b) for a, b, _ in runs)
-    inner_src = tuple(slice(s, s + b - a) for a, b, s in runs)
-    dst[head + inner_dst] = x[head + inner_src]
-    for i, sel in enumerate(sels):
-        a, b, _ = runs[i]
-        border = [q for q in range(sel.size) if q < a or q >= b]
-        if not border:
-            continue
-        # axes before i: every position (gathered); after i: the inside (sliced)
-        before = [np.maximum(s, 0) for s in sels[:i]]
-        for q in border:
-            didx = head + tuple(slice(0, s.size) for s in sels[:i]) + (q,) + inner_dst[i + 1:]
-            if sel[q] < 0:
-                dst[didx] = cval
-                continue
-            if before:
-                grids = np.ix_(*before) if len(before) > 1 else (before[0],)
-                val = x[head + grids + (int(sel[q]),) + inner_src[i + 1:]]
-                for j, s in enumerate(sels[:i]):  # constants read before this axis
-                    if (s < 0).any():
-                        sl = [slice(None)] * val.ndim
-                        sl[nb + j] = s < 0
-                        val[tuple(sl)] = cval
-            else:
-                val = x[head + (int(sel[q]),) + inner_src[i + 1:]]
-            dst[didx] = val
+def _sel(mp, o, f):
+    """Entries ``o .. o+f-1`` of the map ``mp``, -2 past its end."""
+    s = np.full(f, -2, dtype=np.int64)
+    part = mp[o:o + f]
+    s[:part.size] = part
+    return s
 
 
 _POOL = {"pool": None, "pid": None, "size": 0}
@@ -164,6 +138,8 @@ class FilterFFT(Candidate):
         last = list(range(nd - A, nd))
         xt = np.moveaxis(x, axes, last)                 # filtered axes last
         batch = xt.shape[:nd - A]
+        # the input as (batch, n0, n1, n2): unit axes where fewer are filtered
+        x4 = xt.reshape((math.prod(batch),) + (1,) * (3 - A) + xt.shape[nd - A:])
         n = [x.shape[ax] for ax in axes]
         m = [wshape[ax] for ax in axes]
         maps = [line_map(ni, mi, leads[ax], modes[ax]) for ni, mi, ax in zip(n, m, axes)]
@@ -190,7 +166,7 @@ class FilterFFT(Candidate):
             # threaded calls exactly)
             with _fftw.planning("estimate", None):
                 for group in share:
-                    self._group(group, xt, k, kspec, out, maps, fshape, steps, m, batch, nd, A,
+                    self._group(group, x4, k, kspec, out, maps, fshape, steps, m, batch, nd, A,
                                 taxes, fd, single, cval)
         threads = _launch.THREADS.take(min(p.workers, len(groups))) \
             if _launch.parallel_ok(p.workers) else 0
@@ -207,7 +183,7 @@ class FilterFFT(Candidate):
         return np.moveaxis(out, last, axes)
 
     @staticmethod
-    def _group(group, xt, k, kspec, out, maps, fshape, steps, m, batch, nd, A, taxes, fd,
+    def _group(group, x4, k, kspec, out, maps, fshape, steps, m, batch, nd, A, taxes, fd,
                single, cval):
         """One FFTW call: the blocks of ``group`` (origins in output coordinates)."""
         n = out.shape[nd - A:]
@@ -215,14 +191,14 @@ class FilterFFT(Candidate):
 
         def load(buf):
             for i, org in enumerate(group):
-                sels = [mp[o:o + f] for mp, o, f in zip(maps, org, fshape)]
-                _gather_into(buf[i], xt, sels, cval)
-                size = [s.size for s in sels]
-                for j, s in enumerate(size):  # a short edge block: zero the rest
-                    if s < fshape[j]:
-                        buf[(i,) + (slice(None),) * len(batch)
-                            + tuple(slice(0, size[q]) for q in range(j))
-                            + (slice(s, None),)] = 0
+                # the block's source indices per axis (-2 past the input's end:
+                # a short edge block is zero-padded), three axes at most
+                sels = [_sel(mp, o, f) for mp, o, f in zip(maps, org, fshape)]
+                sels = [np.zeros(1, np.int64)] * (3 - A) + sels
+                ra, rb, rs = _run(sels[2])
+                dst = buf[i].reshape((-1,) + tuple(len(s) for s in sels))
+                _launch.call(_kf.gather_block, dst, x4, sels[0], sels[1], sels[2], ra, rb, rs,
+                             float(cval))
         dsts = [tuple(slice(o, min(o + t, ni)) for o, t, ni in zip(org, steps, n))
                 for org in group]
         stand = np.broadcast_to(np.zeros((), fd), shape)

@@ -251,10 +251,14 @@ def _rows_block(b, nblk, x, out, chunk, band, w, rmap, cval, iden, scratch, edge
                 # the map reads the constant), then the same sums
                 for p in range(npos):
                     s = rmap[l0 + p]
+                    bp = blk[p]
                     if s < 0:
-                        blk[p, :n] = cval
+                        for j in range(n):
+                            bp[j] = cval
                     else:
-                        blk[p, :n] = xo[s, i0:i0 + n]
+                        xp = xo[s, i0:i0 + n]
+                        for j in range(n):
+                            bp[j] = xp[j]
                 _group(acc, n, blk, iden, 0, 0, w, rows, out, o, l0, i0)
             l0 += rows
 
@@ -332,7 +336,9 @@ def _last_block(b, nblk, x, out, chunk, w, emap, elead, cval, ext, scratch):
             s = emap[q]
             e[q] = cval if s < 0 else xr[s]
         inner = min(N, ne - tail)
-        e[tail:tail + inner] = xr[:inner]
+        ei = e[tail:tail + inner]
+        for q in range(inner):
+            ei[q] = xr[q]
         for q in range(tail + inner, ne):
             s = emap[q]
             e[q] = cval if s < 0 else xr[s]
@@ -457,7 +463,8 @@ def _box_block(b, nblk, x, out, sr, sc, rmap, cmap, clead, cval, inv, band, crow
         # the band's first row of column sums, summed afresh (sums restart
         # at every band: the bands are fixed, so are the results)
         d = e3[clead:clead + C]
-        d[:] = 0.0
+        for c in range(C):
+            d[c] = 0.0
         for q in range(sr):
             v = _brow(x, im, rmap[l0 + q], crow)
             for c in range(C):
@@ -471,7 +478,10 @@ def _box_block(b, nblk, x, out, sr, sc, rmap, cmap, clead, cval, inv, band, crow
                 dst = ebuf[b, g, :ne]
                 if first:
                     if g != 3:
-                        dst[clead:clead + C] = e3[clead:clead + C]
+                        dv = dst[clead:clead + C]
+                        sv = e3[clead:clead + C]
+                        for c in range(C):
+                            dv[c] = sv[c]
                     first = False
                 else:
                     src = ebuf[b, (g + 3) % 4, :ne]
@@ -515,3 +525,50 @@ def box_serial(x, out, sr, sc, rmap, cmap, clead, cval, inv, band, crow, ebuf):
 
 
 enable_cache(_brow, _bborders, _bstep, _bhorizontal, _box_block, box_parallel, box_serial)
+
+
+# ------------------------------------------------- blocks of the FFT filter
+@njit(**SERIAL)
+def _fill(row, xr, s2, k0, k1, cval):
+    """``row[k]`` for ``k0 <= k < k1`` through the map ``s2`` (-1: ``cval``, -2: zero)."""
+    for k in range(k0, k1):
+        s = s2[k]
+        if s >= 0:
+            row[k] = xr[s]
+        elif s == -1:
+            row[k] = cval
+        else:
+            row[k] = 0.0
+
+
+@njit(**SERIAL)
+def gather_block(dst, x, s0, s1, s2, ra, rb, rs, cval):
+    """``dst[b, i, j, k]`` = the extended input at source indices ``(s0[i],
+    s1[j], s2[k])`` of ``x[b]``: ``cval`` where an index is -1, zero where one
+    is -2 (beyond the input's last block: the FFT's zero padding). Positions
+    ``ra <= k < rb`` read ``x[b, ., ., rs + k - ra]`` (the inside: one slice
+    copy per row); the rest go through ``s2``."""
+    Bt, F0, F1, F2 = dst.shape
+    for b in range(Bt):
+        for i in range(F0):
+            a = s0[i]
+            for j in range(F1):
+                c = s1[j]
+                row = dst[b, i, j]
+                if a == -2 or c == -2:
+                    for k in range(F2):
+                        row[k] = 0.0
+                elif a == -1 or c == -1:
+                    for k in range(F2):
+                        row[k] = 0.0 if s2[k] == -2 else cval
+                else:
+                    xr = x[b, a, c]
+                    _fill(row, xr, s2, 0, ra, cval)
+                    rv = row[ra:rb]
+                    xv = xr[rs:rs + rb - ra]
+                    for k in range(rb - ra):
+                        rv[k] = xv[k]
+                    _fill(row, xr, s2, rb, F2, cval)
+
+
+enable_cache(_fill, gather_block)
