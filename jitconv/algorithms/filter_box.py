@@ -61,7 +61,7 @@ def run_box(p, x, cval, workers, parallel):
     R, C = shape[-2:]
     B = math.prod(shape[:-2])
     cd = np.dtype(np.float32) if x.dtype == np.float32 else np.dtype(np.float64)
-    if cd == np.float32 and "constant" in (mr, mc) and not np.float32(cval) == cval:
+    if cd == np.float32 and "constant" in (mr, mc) and float(np.float32(cval)) != float(cval):
         cd = np.dtype(np.float64)  # the constant row holds cval exactly
     xs = np.ascontiguousarray(x, dtype=cd).reshape(B, R, C)
     out = np.empty((B, R, C), p.cdtype)

@@ -41,7 +41,8 @@ def kernel_dtype(x, cd, cval, rows):
     """The dtype the kernel computes the input in: ``cd``, unless a constant row
     (``rows``: kernels reading whole rows of the input's dtype) cannot hold
     ``cval`` exactly in float32."""
-    if cd == np.float32 and rows and not np.float32(cval) == cval:
+    # compared as Python floats: NumPy 2 would round ``cval`` to float32 first
+    if cd == np.float32 and rows and float(np.float32(cval)) != float(cval):
         return np.dtype(np.float64)
     return np.dtype(cd)
 
