@@ -83,7 +83,7 @@ def decide(call):
             p = replace(p, rank1=True)
         call.problem = p
         d, hit = _planner.PLANNER.choose(p)
-        if call.pending and d.candidate.family != "direct":
+        if call.pending and d.candidate.nonfinite_guard:
             call.pending = False
             g = guards.filter_finite(p, *call.operands)
             if g is not None:

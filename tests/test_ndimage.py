@@ -414,6 +414,33 @@ def test_line32_in_separable_chains():
         x).max()
 
 
+def test_line32_carries_nan_and_inf_as_scipy():
+    """No non-finite guard for filter-line32: NaN and inf reach exactly the
+    outputs SciPy's sums send them to (symmetric, antisymmetric and general
+    weights, zero weights too); the other outputs stay within the bound."""
+    x = data((300, 257), np.float32)
+    x[7, 9] = np.nan
+    x[100, 3] = -np.inf
+    x[150, 200] = np.inf
+    x[153, 200] = np.inf
+    x[200, 50] = np.inf
+    x[200, 53] = -np.inf
+    sym = np.array([1.0, 0.0, 2.0, 0.0, 1.0])
+    for w in (sym, np.array([1.0, -2.0, 0.0, 2.0, -1.0]), np.array([0.5, 1.0, 0.0, -3.0, 1.5]),
+              np.array([1.0, 2.0, 0.0, 1.0])):
+        for ax, mode in ((0, "reflect"), (1, "wrap"), (0, "constant")):
+            kw = {"axis": ax, "mode": mode}
+            got, want, log = both("correlate1d", (x, w), kw, "filter-line32")
+            assert log and log[0].startswith("filter-line32"), log
+            assert np.array_equal(np.isnan(got), np.isnan(want)), (w, ax)
+            assert np.array_equal(np.isposinf(got), np.isposinf(want)), (w, ax)
+            assert np.array_equal(np.isneginf(got), np.isneginf(want)), (w, ax)
+            fin = np.isfinite(want)
+            scale = _bound_scale("correlate1d", np.where(np.isfinite(x), x, 0), w, kw)
+            assert np.abs(got[fin].astype(np.float64) - want[fin]).max() <= (
+                len(w) + 3) * F32_U * scale
+
+
 def _box_bound(x, sizes, cval, out_dtype):
     """filter-box's documented distance from SciPy's result (``BAND`` rows per band)."""
     from jitconv.algorithms.filter_box import BAND
@@ -487,18 +514,21 @@ def test_guards_keep_exact_sums():
         got, want, log = both("correlate", (x, w), {"output": out}, cid)
         assert_same(got, want)
         assert all(p.startswith("filter-nd-") for p in log), log
-    # the float candidates: NaN/inf data, an integer output, integer data
+    # the float candidates: an integer output, integer data; NaN/inf data for
+    # the box (its running sums would spread a NaN differently)
     xf = data((300, 257), np.float32)
     xf[7, 9] = np.nan
     xf[100, 3] = -np.inf
-    for xx, out in ((xf, None), (data((300, 257), np.float32), np.int32),
-                    (data((300, 257), np.int16), None)):
+    for xx, out in ((data((300, 257), np.float32), np.int32), (data((300, 257), np.int16), None)):
         for cid, name, args in (("filter-line32", "gaussian_filter", (xx, 2.0)),
                                 ("filter-line32", "correlate1d", (xx, w[0])),
                                 ("filter-box", "uniform_filter", (xx, 5))):
             got, want, log = both(name, args, {"output": out}, cid)
             assert_same(got, want)
             assert not any("line32" in p or "box" in p for p in log), log
+    got, want, log = both("uniform_filter", (xf, 5), {}, "filter-box")
+    assert_same(got, want)
+    assert log == ["filter-uniform-parallel"] * 2 or log == ["filter-uniform-serial"] * 2, log
     # a NaN weight: SciPy drops it from the sum
     wn = w.copy()
     wn[1, 1] = np.nan

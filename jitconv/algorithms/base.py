@@ -42,6 +42,14 @@ class Candidate:
     #: limited to the problem's ``workers``
     uses_blas = False
 
+    @property
+    def nonfinite_guard(self):
+        """Whether NaN/inf operands must send the problem to the direct family
+        (the semantic guard, ``guards``): outside it by default. A candidate
+        whose sums carry NaN and inf window by window, as the direct sums do,
+        overrides it with False."""
+        return self.family != "direct"
+
     def supports(self, p):
         return True
 

@@ -14,7 +14,10 @@ picked a candidate outside the direct family (``finite``).
 
 ``scipy.ndimage``'s filters (``filter_eager``, ``filter_finite``) restrict to
 the ``'exact'`` family (SciPy's own sums, bitwise) for integer or bool data
-and for NaN/inf in the input, the weights or a constant ``cval``.
+and for NaN/inf in the input, the weights or a constant ``cval``; the scan
+for NaN/inf runs only when the chosen candidate needs it
+(``Candidate.nonfinite_guard``: not for sums that carry NaN and inf window
+by window as SciPy's do).
 """
 import math
 
