@@ -43,11 +43,11 @@ from ..kernels import filter_float as _k
 from . import cost
 from .base import Candidate
 
-#: columns per task along a leading axis (rows of up to 8 KiB: four
+#: columns per task along a leading axis (rows of up to 16 KiB: four
 #: accumulators and the 11 input rows of a block of taps stay in L2, and the
-#: loads stream along whole rows; W15's pass of 2048^2 ran in 6.3 ms at 2048,
-#: 7.5 at 1024, one thread)
-CHUNK_ROWS = 2048
+#: loads stream along whole rows; one thread, W15's pass of 2048^2: 6.3 ms at
+#: 2048, 7.5 at 1024; of 4096^2: 24 ms at 4096, 28 at 2048, 32 at 1024)
+CHUNK_ROWS = 4096
 #: output rows per task along a leading axis (load balance: no setup per band)
 BAND = 64
 #: outputs per pass over the accumulator along the last axis (in L1)
