@@ -83,7 +83,7 @@ def decide(call):
             p = replace(p, rank1=True)
         call.problem = p
         d, hit = _planner.PLANNER.choose(p)
-        if call.pending and d.candidate.nonfinite_guard:
+        if call.pending and d.candidate.nonfinite_guard is True:
             call.pending = False
             g = guards.filter_finite(p, *call.operands)
             if g is not None:
@@ -305,7 +305,13 @@ def run_node(node):
             return finish(node, None, np.zeros(p.shape, p.cdtype))
         d, _ = decide(node)
         ops = node.operands if node.reuse is None else node.operands + (node.reuse,)
-        raw = _planner.PLANNER.run(node.problem, ops, d)
+        try:
+            raw = _planner.PLANNER.run(node.problem, ops, d)
+        except guards.NonFinite:  # the candidate met NaN/inf: the guard's verdict
+            node.guard, node.pending = "non-finite", False
+            node.problem = node.problem.restricted("exact")
+            d, _ = _planner.PLANNER.choose(node.problem)
+            raw = _planner.PLANNER.run(node.problem, ops, d)
         return finish(node, d.candidate, raw)
     f = node.finish
     if isinstance(node, Chain):

@@ -45,9 +45,12 @@ class Candidate:
     @property
     def nonfinite_guard(self):
         """Whether NaN/inf operands must send the problem to the direct family
-        (the semantic guard, ``guards``): outside it by default. A candidate
-        whose sums carry NaN and inf window by window, as the direct sums do,
-        overrides it with False."""
+        (the semantic guard, ``guards``): True outside it by default (the
+        engine scans the operands first). A candidate whose sums carry NaN
+        and inf window by window, as the direct sums do, overrides it with
+        False; one that notices NaN/inf itself while it reads its operands,
+        with ``'self'``: it raises ``guards.NonFinite`` before writing
+        anything the caller sees, and the engine runs the direct family."""
         return self.family != "direct"
 
     def supports(self, p):

@@ -16,7 +16,11 @@ passes are the last two axes (images, or stacks of images), float input,
 at least ``MIN_WORK`` outputs (smaller calls keep SciPy's bits), never under
 the ``'exact'`` restriction (integer or bool data, NaN/inf in the input or
 a constant ``cval``: SciPy's running sums carry a NaN along the rest of its
-line, these sums only through the windows that hold it).
+line, these sums only through the windows that hold it). NaN/inf need no
+scan of the data first: a NaN or inf read anywhere in a band stays in its
+column sums (``inf - inf`` is NaN), which the kernel checks at the end of
+each band; the candidate then raises ``guards.NonFinite`` and the engine
+runs SciPy's sums instead (W16: the scan cost 1.4 ms of a 7.6 ms call).
 
 Error bound. The column sums restart at every band of ``BAND`` output rows
 (fixed: results are bitwise identical for any thread count); all sums are
@@ -36,7 +40,7 @@ import numpy as np
 from .. import _launch
 from .._extend import line_map
 from ..kernels import filter_float as _k
-from . import cost
+from . import cost, guards
 from .base import Candidate
 from .filter_line32 import MIN_WORK, PAGE, aligned
 
@@ -69,11 +73,14 @@ def run_box(p, x, cval, workers, parallel):
     nblk = max(1, min(ntasks, workers * BLOCKS_PER_THREAD)) if parallel and workers > 1 else 1
     ebuf = aligned(4 * nblk, C + sc - 1, np.float64, xs, PAGE // 2).reshape(nblk, 4, -1)
     crow = np.full(C, cval, cd)
+    bad = np.zeros(nblk, np.int64)
     _launch.launch(_k.box_parallel, _k.box_serial,
                    (_launch.readonly(xs), out, sr, sc, line_map(R, sr, lr, mr),
                     line_map(C, sc, lc, mc), lc, float(cval), 1.0 / (sr * sc), BAND,
-                    _launch.readonly(crow), ebuf),
+                    _launch.readonly(crow), ebuf, bad),
                    workers, parallel, "filter-box")
+    if bad.any():  # the output is this call's own array: dropped
+        raise guards.NonFinite("NaN or inf in the input")
     return out.reshape(shape)
 
 
@@ -83,6 +90,8 @@ class FilterBox(Candidate):
     kind = "filter"
     family = "float"
     parallel = True
+    #: NaN/inf are noticed in the column sums (no scan of the data first)
+    nonfinite_guard = "self"
 
     def supports(self, p):
         nd = len(p.shape)
@@ -95,6 +104,8 @@ class FilterBox(Candidate):
         return cost.filter_box(p, self.parallel)
 
     def run(self, p, x, w, cval, out=None):
+        if "constant" in p.modes and not math.isfinite(cval):
+            raise guards.NonFinite("a non-finite cval")
         return run_box(p, x, cval, p.workers, self.parallel)
 
 

@@ -446,7 +446,7 @@ def _bhorizontal(o0, o1, o2, o3, e0, e1, e2, e3, rows, C, sc, inv):
 
 
 @njit(**SERIAL)
-def _box_block(b, nblk, x, out, sr, sc, rmap, cmap, clead, cval, inv, band, crow, ebuf):
+def _box_block(b, nblk, x, out, sr, sc, rmap, cmap, clead, cval, inv, band, crow, ebuf, bad):
     B, R, C = x.shape
     nbd = (R + band - 1) // band
     lo, hi = _span(b, nblk, B * nbd)
@@ -470,9 +470,11 @@ def _box_block(b, nblk, x, out, sr, sc, rmap, cmap, clead, cval, inv, band, crow
             for c in range(C):
                 d[c] += v[c]
         first = True
+        lastg = 3
         l = l0
         while l < l1:
             rows = min(4, l1 - l)
+            lastg = rows - 1
             # e0..e3: the column sums of output rows l .. l+3 (from e3, the last)
             for g in range(rows):
                 dst = ebuf[b, g, :ne]
@@ -501,27 +503,35 @@ def _box_block(b, nblk, x, out, sr, sc, rmap, cmap, clead, cval, inv, band, crow
             if rows < 4:
                 break
             l += 4
+        # a NaN or inf read anywhere in the band stays in its column sums
+        # (inf - inf is NaN): the last row's sums tell
+        el = ebuf[b, lastg, clead:clead + C]
+        for c in range(C):
+            v = el[c]
+            if not v - v == 0.0:
+                bad[b] = 1
 
 
 @njit(**PARALLEL)
-def box_parallel(x, out, sr, sc, rmap, cmap, clead, cval, inv, band, crow, ebuf):
+def box_parallel(x, out, sr, sc, rmap, cmap, clead, cval, inv, band, crow, ebuf, bad):
     """The mean over ``sr x sc`` windows of images ``x`` (``(batch, rows,
     cols)``) extended by the maps ``rmap``/``cmap`` (-1: ``cval``), times
     ``inv`` (``1 / (sr sc)``): running column sums down bands of ``band``
     rows, running row sums of them (see ``jitconv.algorithms.filter_box``).
     ``crow`` holds ``cval`` (a row of ``x``'s dtype); ``ebuf`` four extended
-    rows of sums per block (at least ``cols + sc - 1`` float64 each)."""
+    rows of sums per block (at least ``cols + sc - 1`` float64 each);
+    ``bad[b]`` is set to 1 when block ``b`` read a NaN or an inf."""
     nblk = ebuf.shape[0]
     for b in prange(nblk):
-        _box_block(b, nblk, x, out, sr, sc, rmap, cmap, clead, cval, inv, band, crow, ebuf)
+        _box_block(b, nblk, x, out, sr, sc, rmap, cmap, clead, cval, inv, band, crow, ebuf, bad)
 
 
 @njit(**SERIAL)
-def box_serial(x, out, sr, sc, rmap, cmap, clead, cval, inv, band, crow, ebuf):
+def box_serial(x, out, sr, sc, rmap, cmap, clead, cval, inv, band, crow, ebuf, bad):
     """Serial twin of ``box_parallel``."""
     nblk = ebuf.shape[0]
     for b in range(nblk):
-        _box_block(b, nblk, x, out, sr, sc, rmap, cmap, clead, cval, inv, band, crow, ebuf)
+        _box_block(b, nblk, x, out, sr, sc, rmap, cmap, clead, cval, inv, band, crow, ebuf, bad)
 
 
 enable_cache(_brow, _bborders, _bstep, _bhorizontal, _box_block, box_parallel, box_serial)
