@@ -158,6 +158,12 @@ class FilterFFT(Candidate):
             kspec = _fftw.spectrum(k, (1,) + batch + tuple(fshape), taxes, fshape, False, single,
                                    1)
         groups = [grid[g:g + B] for g in range(0, len(grid), B)]
+        # each block's source indices per axis, by block origin (-2 past the
+        # input's end: a short edge block is zero-padded), and the inside run
+        # of the last axis: computed once per origin, not once per block
+        sels = [{o: _sel(mp, o, f) for o in range(0, ni, t)}
+                for mp, f, ni, t in zip(maps, fshape, n, steps)]
+        runs = {o: _run(s) for o, s in sels[-1].items()}
 
         def work(share):
             # FFTW_ESTIMATE plans (their own cache slot, one FFTW thread): a
@@ -166,8 +172,8 @@ class FilterFFT(Candidate):
             # threaded calls exactly)
             with _fftw.planning("estimate", None):
                 for group in share:
-                    self._group(group, x4, k, kspec, out, maps, fshape, steps, m, batch, nd, A,
-                                taxes, fd, single, cval)
+                    self._group(group, x4, k, kspec, out, sels, runs, fshape, steps, m, batch,
+                                nd, A, taxes, fd, single, cval)
         threads = _launch.THREADS.take(min(p.workers, len(groups))) \
             if _launch.parallel_ok(p.workers) else 0
         if threads < 2:
@@ -183,21 +189,20 @@ class FilterFFT(Candidate):
         return np.moveaxis(out, last, axes)
 
     @staticmethod
-    def _group(group, x4, k, kspec, out, maps, fshape, steps, m, batch, nd, A, taxes, fd,
-               single, cval):
+    def _group(group, x4, k, kspec, out, sels, runs, fshape, steps, m, batch, nd, A, taxes,
+               fd, single, cval):
         """One FFTW call: the blocks of ``group`` (origins in output coordinates)."""
         n = out.shape[nd - A:]
         shape = (len(group),) + batch + tuple(fshape)
+        one = np.zeros(1, np.int64)
 
         def load(buf):
             for i, org in enumerate(group):
-                # the block's source indices per axis (-2 past the input's end:
-                # a short edge block is zero-padded), three axes at most
-                sels = [_sel(mp, o, f) for mp, o, f in zip(maps, org, fshape)]
-                sels = [np.zeros(1, np.int64)] * (3 - A) + sels
-                ra, rb, rs = _run(sels[2])
-                dst = buf[i].reshape((-1,) + tuple(len(s) for s in sels))
-                _launch.call(_kf.gather_block, dst, x4, sels[0], sels[1], sels[2], ra, rb, rs,
+                # three axes at most: unit ones before the filtered axes
+                s3 = [one] * (3 - A) + [sel[o] for sel, o in zip(sels, org)]
+                ra, rb, rs = runs[org[-1]]
+                dst = buf[i].reshape((-1,) + tuple(len(s) for s in s3))
+                _launch.call(_kf.gather_block, dst, x4, s3[0], s3[1], s3[2], ra, rb, rs,
                              float(cval))
         dsts = [tuple(slice(o, min(o + t, ni)) for o, t, ni in zip(org, steps, n))
                 for org in group]
