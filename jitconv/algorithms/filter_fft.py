@@ -3,18 +3,20 @@ input (``jitconv._fftw``).
 
 The input is extended along every filtered axis by its boundary mode as far
 as the weights reach (``m // 2 + origin`` before, the rest after), block by
-block: each block of ``F`` extended positions per axis (read through the
-mode's index maps, ``cval`` beyond the edges: the padded copy an FFT needs)
-is correlated with the weights through one product of spectra, and its
-``F - m + 1`` valid outputs are kept (wrap-around only reaches the others).
-``F`` is the overlap-save optimum at a ``2^a 3^b 5^c`` length
-(``_shapes.save_block``), or one block over the whole axis when that is
-shorter; small blocks go through FFTW in batches, large ones one at a time,
-the call's threads taking contiguous shares of the blocks (FFTW releases the
-GIL; one FFTW thread per block: FFTW's own threads on a 512^2 block cost
-more than they saved, measured).
-Cost ``O(N log F)`` whatever the number of taps: it wins for large kernels
-(W19: 63x63).
+block: each block of ``F`` extended positions per axis (gathered straight
+into the transform's buffer by ``kernels.filter_float.gather_block``: one
+slice copy per row inside the input, the mode's index maps at the borders,
+``cval`` beyond the edges) is correlated with the weights through one
+product of spectra, and its ``F - m + 1`` valid outputs are kept
+(wrap-around only reaches the others). ``F`` is the overlap-save optimum at
+a ``2^a 3^b 5^c`` length (``_shapes.save_block``: a cost model of
+FFTW_ESTIMATE's transforms by length, and of the pipeline's cache limits),
+or one block over the whole axis when that is cheaper; small blocks go
+through FFTW in batches, large ones one at a time, the call's threads taking
+contiguous shares of the blocks (FFTW releases the GIL; one FFTW thread per
+block: FFTW's own threads on a 512^2 block cost more than they saved,
+measured). Cost ``O(N log F)`` whatever the number of taps: it wins for
+large kernels (W19: 63x63 on 2048^2, 64 blocks of 320^2).
 
 Candidate ``filter-fft`` (family ``'fft'``): float outputs of float inputs,
 never under the ``'exact'`` restriction (integer or bool data, NaN/inf in
@@ -23,7 +25,13 @@ output runs in single precision. Error (normwise, per block, like every FFT
 convolution): ``max|err| <~ eps * log2(F) * ||x_block||_2 * ||w||_2`` with
 ``eps`` of the precision used; taps SciPy drops (``|w| <= DBL_EPSILON``) are
 included. Plans are FFTW_ESTIMATE's and the blocks depend on the sizes only:
-results are the same bits in every call, thread and process.
+results are the same bits in every call, thread and process. FFTW_MEASURE
+plans would be faster (W19's pipeline of 320^2 blocks: 8% on one thread;
+512^2 transform pairs: 14%) but FFTW picks them by timing, so two threads
+(or a call before and one after the planner measured the key) could run
+different algorithms and get different bits, which SciPy's threading tests
+reject; the blocks' lengths are chosen among those FFTW_ESTIMATE plans well
+instead.
 """
 import itertools
 import math
