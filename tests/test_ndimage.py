@@ -362,7 +362,7 @@ FLOAT_SHAPES = {1: (17001,), 2: (131, 130), 3: (26, 27, 25)}
 F32_U = 2.0 ** -24
 
 
-@pytest.mark.parametrize("parity", [5, 4])
+@pytest.mark.parametrize("parity", [5, 4, 17, 20])
 @pytest.mark.parametrize("ndim", [1, 2, 3])
 def test_line32_candidates_within_their_bound(ndim, parity):
     """float32 passes in float32 arithmetic: within ``(m + 3) u sum|w x|`` of
