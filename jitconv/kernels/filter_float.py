@@ -1,38 +1,58 @@
-"""Float filter passes for ``scipy.ndimage``'s filters, outside SciPy's arithmetic.
+"""Float kernels of ``scipy.ndimage``'s filters, outside SciPy's arithmetic:
+float32 line passes, the fused box of ``uniform_filter``, the FFT's blocks.
 
-Contract. ``line32_*`` correlate float32 lines with float32 weights: for
-each output, ``acc = 0`` then ``acc = fma(x[p + t], w[t], acc)`` for the taps
-``t = 0 .. m-1`` in order, in float32 (``contract`` fuses each multiply-add,
-see ``_options``). The input is read through the boundary mode's index map
-(``jitconv._extend``; ``-1`` reads ``cval``). Every output's sum is that one
-sequence whatever the thread count, the chunk or the group of rows it falls
-in: results are bitwise identical for any thread count.
+Contract.
+
+- ``line32_*`` correlate float32 lines with float32 weights: for each
+  output, ``acc = 0`` then ``acc = fma(x[p + t], w[t], acc)`` for the taps
+  ``t = 0 .. m-1`` in order, in float32 (``contract`` fuses each
+  multiply-add, see ``_options``). The input is read through the boundary
+  mode's index map (``jitconv._extend``; ``-1`` reads ``cval``). Every
+  output's sum is that one sequence whatever the thread count, the chunk or
+  the group of rows it falls in: results are bitwise identical for any
+  thread count.
+- ``box_*`` compute the mean over ``sr x sc`` windows of images through the
+  maps of both axes: float64 column sums over ``sr`` rows, started afresh at
+  every band of ``band`` output rows and then updated by one row in and one
+  row out (``s + (new - old)``), extended along the row by the column map,
+  a running sum of ``sc`` of them along the row (started at every row),
+  times ``inv``. The bands are fixed: bitwise identical for any thread count.
+  They report whether a NaN or inf was read (``bad``).
+- ``gather_block`` copies one overlap-save block of the extended input into
+  an FFT buffer (exact: a copy).
 
 What these kernels never do: validate, allocate inside a parallel loop
 (each block of tasks has its rows of the preallocated ``scratch``),
 materialise a padded copy of an input (a pass along a leading axis reads
 whole rows through the map; a pass along the last axis copies one line at a
-time into a scratch line, extended at its ends only), or use any fast-math
-flag but ``contract``.
+time into a scratch line, extended at its ends only; the box extends its
+rows of sums, not the input), or use any fast-math flag but ``contract``.
 
-Error bound (float32 data, weights rounded to float32 by the driver): with
-``u = 2**-24``, ``|out - sum_t w[t] x[p + t]| <= (m + 1) * u * sum_t |w[t]
-x[p + t]|`` to first order (``m`` roundings of the fused sum, one of each
-weight), against SciPy's float64 sum rounded once to float32 (its own error
-is ``u |out|`` plus ``m eps64 sum|w x|``).
+Error bounds. ``line32``, float32 data and weights rounded to float32 by the
+driver, ``u = 2**-24``: ``|out - sum_t w[t] x[p + t]| <= (m + 1) * u *
+sum_t |w[t] x[p + t]|`` to first order (``m`` roundings of the fused sum, one
+of each weight), against SciPy's float64 sum rounded once to float32 (its
+own error is ``u |out|`` plus ``m eps64 sum|w x|``). ``box``: with ``M`` the
+largest ``|value|`` of the extended input, ``|out - mean| <= (sr + sc + 2
+band + 2 C + 2) * eps64 * M`` (``C`` columns; the running sums' error
+grows by ``2 eps`` of their window per step), plus the final rounding of a
+float32 output.
 
 Speed. Along a leading axis (``line32_rows_*``, ``x`` seen as ``(outer,
 length, inner)``), four output rows are computed together over a chunk of
 ``inner`` columns: a block of 8 taps loads 11 input rows once for the 32
-fused multiply-adds of the four accumulators, which stay in L1 (~110
-GFLOP/s per core in float32, measured, against ~65 for one row at a time).
+fused multiply-adds of the four accumulators (~110 GFLOP/s per core in
+float32 with the rows in L1, measured, against ~65 for one row at a time).
 Along the last axis (``line32_last_*``), each line is copied into an
 extended scratch line and every block of 8 taps (the last one up to 12) is
 one pass over an accumulator reading one slice at 8 offsets (the signal
 direct kernel's ``_block``); the first block starts the sums and the last
-one writes the outputs, with no pass of their own. The copy makes the last-axis pass safe in place (``out`` may
-be ``x``): the engine's separable chains write their second pass over the
-first pass's result, as SciPy does.
+one writes the outputs, with no pass of their own. The copy makes the
+last-axis pass safe in place (``out`` may be ``x``): the engine's separable
+chains write their second pass over the first pass's result, as SciPy
+does. The box reads the image once and writes its output once; four rows'
+running sums along the row are independent add chains (one chain waits on
+its add's latency).
 """
 import numpy as np
 from numba import njit, prange
