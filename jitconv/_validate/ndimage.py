@@ -8,7 +8,9 @@ writeable, ``cval`` a real number, origins and sizes integers, the dtypes
 supported). Where SciPy's function calls another filter, the function here
 builds that filter's call the same way: a separable filter is a ``Chain`` of
 1-d calls, a complex one a ``Combine`` of real ones in
-``_complex_via_real_components``'s arithmetic. SciPy raises some errors
+``_complex_via_real_components``'s arithmetic; ``uniform_filter`` of a real
+input into a float output, once its passes are checked, is one call (rule
+``'box'``) whose candidates may fuse the passes. SciPy raises some errors
 after running earlier passes; here every pass is checked before any runs.
 """
 import numbers
