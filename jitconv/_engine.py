@@ -31,7 +31,7 @@ import numpy as np
 from . import _config, _fftw, _planner
 from ._dtypes import native
 from ._problem import (Answer, BoundaryFinish, Call, Chain, Combine, Fallback, FilterFinish,
-                       FreqFinish, NNFinish, SignalFinish)
+                       FilterProblem, FreqFinish, NNFinish, SignalFinish)
 from ._shapes import out_shape
 from ._validate import signal as check_signal
 from ._validate.signal import mode_auto
@@ -83,7 +83,7 @@ def decide(call):
             p = replace(p, rank1=True)
         call.problem = p
         d, hit = _planner.PLANNER.choose(p)
-        if call.pending and d.candidate.family != "direct":
+        if call.pending and d.candidate.nonfinite_guard is True:
             call.pending = False
             g = guards.filter_finite(p, *call.operands)
             if g is not None:
@@ -308,7 +308,14 @@ def run_node(node):
         if p.size == 0:  # SciPy returns its zero-initialised output
             return finish(node, None, np.zeros(p.shape, p.cdtype))
         d, _ = decide(node)
-        raw = _planner.PLANNER.run(node.problem, node.operands, d)
+        ops = node.operands if node.reuse is None else node.operands + (node.reuse,)
+        try:
+            raw = _planner.PLANNER.run(node.problem, ops, d)
+        except guards.NonFinite:  # the candidate met NaN/inf: the guard's verdict
+            node.guard, node.pending = "non-finite", False
+            node.problem = node.problem.restricted("exact")
+            d, _ = _planner.PLANNER.choose(node.problem)
+            raw = _planner.PLANNER.run(node.problem, ops, d)
         return finish(node, d.candidate, raw)
     f = node.finish
     if isinstance(node, Chain):
@@ -320,6 +327,7 @@ def run_node(node):
             for i, c in enumerate(node.calls):
                 if i:
                     c.operands = (res,) + tuple(c.operands[1:])
+                    c.reuse = _reusable(res, node.source, c.problem)
                 res = run_node(c)
     else:
         res = None
@@ -349,6 +357,19 @@ def run_node(node):
         return res
     np.copyto(f.out, res, casting="unsafe")
     return f.out
+
+
+def _reusable(res, source, p):
+    """``res`` (a chain's intermediate result) if the next pass may overwrite
+    it with its own result: an array of the pass's shape and raw dtype,
+    C-contiguous and writeable, that is not (a view of) the chain's input.
+    SciPy's chains write every pass into the output array in the same way."""
+    if not isinstance(res, np.ndarray) or not isinstance(p, FilterProblem):
+        return None
+    if (res.shape != p.shape or res.dtype != p.cdtype or not res.flags.c_contiguous
+            or not res.flags.writeable or np.may_share_memory(res, source)):
+        return None
+    return res
 
 
 def _part(arr, part):

@@ -17,6 +17,8 @@ constant    ``k k k | a b c d | k k k``      ``grid-constant``
 
 Pure functions of integers (NumPy only).
 """
+from functools import lru_cache
+
 import numpy as np
 
 #: every name SciPy's filters accept -> the rule it means
@@ -46,11 +48,15 @@ def index(pos, n, mode):
     return np.where(q >= n, 2 * n - 2 - q, q)
 
 
+@lru_cache(maxsize=256)
 def line_map(n, m, lead, mode):
     """Source index of each position of an extended line: ``n`` outputs, ``m``
     taps, ``lead`` positions before the first output (``m // 2 + origin``).
 
     Entry ``q`` is the input read at position ``q - lead``: the line extended
     by ``lead`` before and ``m - 1 - lead`` after, as SciPy's line buffers.
+    Cached (a filter's repeated calls reuse their maps): read-only.
     """
-    return index(np.arange(n + m - 1) - lead, n, mode)
+    out = index(np.arange(n + m - 1) - lead, n, mode)
+    out.flags.writeable = False
+    return out

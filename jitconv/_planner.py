@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _config, _fftw, _launch, _store, _trace
-from .algorithms import REGISTRY, Reduction
+from .algorithms import REGISTRY, Reduction, guards
 
 
 @dataclass
@@ -206,6 +206,8 @@ class Planner:
             out = self.invoke(d.candidate, p, operands)
             if recorded is not None:
                 self.observe(p, d, self.timer() - t0, recorded)
+        except guards.NonFinite:
+            raise  # not a failure: the data is for the direct family (the engine's guard)
         except Exception as exc:  # noqa: BLE001 - a planner mistake must not reach the user
             if d.source == "forced":
                 raise

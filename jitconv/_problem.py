@@ -30,8 +30,10 @@ padding modes other than zeros and ``flip`` (applied to the operands before
 the problem is made), the bias (added afterwards), data values.
 
 A ``FilterProblem`` key holds the rule (which of SciPy's sums: ``'nd'``,
-``'line'``, ``'uniform'``), the input shape and dtype, the weights' shape,
-the filtered axis, the boundary mode and origin per axis, the output dtype,
+``'line'``, ``'uniform'``, or ``'box'``: ``uniform_filter``'s passes in
+turn), the input shape and dtype, the weights' shape (a box: the size of
+each pass), the filtered axis (a box: the axis of each pass, in order), the
+boundary mode and origin per axis (per pass), the output dtype,
 the thread count, and three properties of the weights that change the
 candidates and their cost: how many taps SciPy sums, SciPy's symmetry class
 of 1-d weights, whether N-d weights are rank-1. Left out on purpose: weight
@@ -260,25 +262,28 @@ class FilterProblem:
     ``convolve``; ``rule='uniform'``: ones), ``cval`` (float).
     """
     kind: ClassVar[str] = "filter"
-    rule: str        # 'nd' (correlate), 'line' (correlate1d), 'uniform' (uniform_filter1d)
+    rule: str        # 'nd' (correlate), 'line' (correlate1d), 'uniform' (uniform_filter1d),
+    #                  'box' (uniform_filter of a real input into a float output, 2+ passes)
     shape: tuple     # input shape (at least 1-d, not empty)
     dtype: str       # input dtype: bool, an integer, float32 or float64
-    wshape: tuple    # nd: the weights' shape (one length per axis); line, uniform: (size,)
-    axis: int        # line, uniform: the filtered axis; nd: -1
-    modes: tuple     # canonical mode per axis (nd) or of the axis (line, uniform)
-    origins: tuple   # origin per axis (nd) or of the axis (line, uniform)
+    wshape: tuple    # nd: the weights' shape (one length per axis); line, uniform: (size,);
+    #                  box: the size of each pass
+    axis: int        # line, uniform: the filtered axis; nd, box: -1
+    modes: tuple     # canonical mode per axis (nd), of the axis (line, uniform), of each pass (box)
+    origins: tuple   # origin per axis (nd), of the axis (line, uniform), of each pass (box)
     out: str         # output dtype (not complex: complex filters combine real ones)
     workers: int
     taps: int = 0        # terms SciPy sums per output: |w| > DBL_EPSILON (nd); size
     sym: int = 0         # line: SciPy's test of the weights: 1 symmetric, -1 anti, 0
     rank1: bool = False  # nd: the weights are an outer product (data-dependent)
+    order: tuple = ()    # box: the axis of each pass, in SciPy's order
     family: str = "auto"  # 'auto', or 'exact': SciPy's arithmetic only (a guard)
     deterministic: bool = False
 
     def key(self):
         return ("filter", self.rule, self.family, self.shape, self.dtype, self.wshape,
                 self.axis, self.modes, self.origins, self.out, self.workers, self.taps,
-                self.sym, self.rank1, self.deterministic)
+                self.sym, self.rank1, self.order, self.deterministic)
 
     def keystr(self):
         return repr(self.key())
@@ -298,6 +303,8 @@ class FilterProblem:
     @property
     def axes(self):
         """The filtered axes (weights longer than 1)."""
+        if self.rule == "box":
+            return self.order
         if self.rule != "nd":
             return (self.axis,)
         return tuple(i for i, m in enumerate(self.wshape) if m > 1)
@@ -310,8 +317,8 @@ class FilterProblem:
         """Scratch input, and weights with the key's taps, symmetry and rank."""
         x = scratch(self.shape, self.dtype, rng)
         m = self.wshape
-        if self.rule == "uniform":
-            w = np.ones(m)
+        if self.rule in ("uniform", "box"):
+            w = np.ones(max(m))
         elif self.rule == "line":
             w = rng.standard_normal(m) + 2.0
             if self.sym:
@@ -388,6 +395,11 @@ class Call:
     pending: bool = False
     #: the semantic guard that restricted the family, if one did
     guard: str = None
+    #: filters: an array of the problem's shape and raw dtype that the
+    #: candidate may write its result into, possibly the input itself (a
+    #: separable chain's intermediate result, which nothing else holds);
+    #: candidates that use it write it only from their kernels, which never fail
+    reuse: object = None
 
 
 @dataclass(frozen=True)

@@ -146,13 +146,37 @@ def _smooth_upto(limit):
     return sorted(out)
 
 
+#: extra cost of FFTW_ESTIMATE transforms per factor 3 and 5 of a length (by
+#: their exponents), and when the factors mix; fitted to the transform pairs
+#: of 2-d float64 blocks of every 2^a 3^b 5^c length from 160 to 1080 (one
+#: thread): 384 = 2^7 3 ran at a power of two's speed, 324 = 2^2 3^4 at 1.7x
+#: its cost per point, 576 = 2^6 3^2 at 1.2x, 360 = 2^3 3^2 5 at 1.6x
+_PEN3 = (0.0, 0.05, 0.22, 0.6, 0.7, 0.75)
+_PEN5 = (0.0, 0.05, 0.1, 0.4, 0.5)
+
+
+def _exponent(n, p):
+    e = 0
+    while n % p == 0 and n > 1:
+        n //= p
+        e += 1
+    return e
+
+
 def _block_cost(length, dims=1):
     """Relative seconds of one FFTW_ESTIMATE transform pair per point of
     ``length`` (measured on 2-d float64 blocks: powers of two fastest, factors
-    3 and 5 slower; a block of ``dims`` axes beyond 2**18 values leaves the
-    cache: 768^2 blocks took twice their transforms' time in the pipeline)."""
-    pen = (1.0 + 0.15 * (length % 3 == 0) + 0.3 * (length % 5 == 0)
-           + 0.6 * (length ** dims > 1 << 18))
+    3 slower than 5, mixed ones slower still). A block of ``dims`` axes
+    beyond 2^17 values leaves L2 in the overlap-save pipeline (gather,
+    transforms, product, crop: W19's 2048^2 with 63^2 taps took 44 ms in
+    blocks of 320^2, 49-51 in 512^2 or 768^2, one thread), beyond 2^19
+    the transforms themselves slow down (800^2: 1.5-1.9x per point), beyond
+    2^22 values they slow down again (float32 3-d pairs, one thread: 144^3 in
+    19.5 ms, 288^3 in 382, twice the time per point)."""
+    e3, e5 = _exponent(length, 3), _exponent(length, 5)
+    pen = (1.0 + _PEN3[min(e3, len(_PEN3) - 1)] + _PEN5[min(e5, len(_PEN5) - 1)]
+           + 0.15 * (e3 > 0 and e5 > 0) + 0.25 * (length ** dims > 1 << 17)
+           + 0.5 * (length ** dims > 1 << 19) + 1.0 * (length ** dims > 1 << 22))
     return length * math.log2(max(length, 2)) * pen + BLOCK_OVERHEAD
 
 
@@ -167,13 +191,24 @@ def save_block(n, m, dims=1):
     ``n`` outputs, ``m`` taps, blocks of ``F`` extended inputs giving ``F - m + 1``
     outputs each, ``F`` a ``2^a 3^b 5^c`` length minimising the blocks' total
     cost (``_block_cost``, blocks of ``dims`` such axes); one block (``F >= n +
-    m - 1``) when that is cheapest. W19 (2048 outputs, 63 taps, 2-d): 512,
-    five blocks of 450."""
+    m - 1``, possibly longer than needed when a smoother length is cheaper:
+    144^3 transforms in half the time of 135^3) when that is cheapest. W19
+    (2048 outputs, 63 taps, 2-d): 320, eight blocks of 258."""
     k = m - 1
     full = next_smooth_len(n + k)
     best, choice = _block_cost(full, dims), (full, n)
     if k < 1:
         return choice
+    for f in _smooth_upto(min(2 * full, 4096)):
+        if f < max(2 * k + 2, 16):
+            continue
+        if f >= n + k:
+            c, t = _block_cost(f, dims), n
+        else:
+            c, t = -(-n // (f - k)) * _block_cost(f, dims), f - k
+        if c < best:
+            best, choice = c, (f, t)
+    return choice
     for f in _smooth_upto(min(full - 1, 4096)):
         if f < max(2 * k + 2, 16):
             continue

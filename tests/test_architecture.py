@@ -16,7 +16,7 @@ LAYERS = [
     # facts: settings, shapes, dtypes, the trace, njit options
     {"_config", "_trace", "_shapes", "_dtypes", "_filelock", "_extend", "kernels", "kernels._options"},
     # code that runs: numba kernels, their launcher, FFTW
-    {"kernels.direct", "kernels.nn", "kernels.filter", "_launch", "_fftw"},
+    {"kernels.direct", "kernels.nn", "kernels.filter", "kernels.filter_float", "_launch", "_fftw"},
     # descriptions and stored knowledge
     {"_problem", "_store"},
     # the candidate protocol, the cost model, the guards

@@ -6,6 +6,7 @@ another failed), so ``supports`` is a promise: this walk holds every
 candidate to it, not only the ones today's cost model happens to pick.
 """
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -131,6 +132,65 @@ def test_every_boundary_candidate_runs_where_it_claims():
                                 _close(_run(c, call), ref, c.family, f"{c.id} {op} {mode} {bnd}")
                                 ran += 1
     assert ran
+
+
+def _filter_cases():
+    """(function, input, args, kwargs) over the filter problems' rules, dtypes
+    and modes, small (the exact family) and large enough for the float
+    candidates (``MIN_WORK``)."""
+    rng = np.random.default_rng(2)
+    w2 = rng.standard_normal((3, 4))
+    rank1 = np.outer(rng.standard_normal(5), rng.standard_normal(4))
+    w1 = rng.standard_normal(5)
+    for shape in ((9, 8), (300, 257), (12, 7, 5)):
+        for dt in (np.float64, np.float32, np.int16):
+            x = (10 * rng.standard_normal(shape)).astype(dt)
+            for mode in ("reflect", "constant", "wrap", "mirror", "nearest"):
+                kw = {"mode": mode, "cval": 0.75}
+                nd_w = w2 if len(shape) == 2 else w2[:, :, None]
+                yield "correlate", x, (nd_w,), dict(kw, origin=[1] + [0] * (len(shape) - 1))
+                yield "convolve", x, (rank1 if len(shape) == 2 else rank1[:, :, None],), kw
+                for ax in range(len(shape)):
+                    yield "correlate1d", x, (w1,), dict(kw, axis=ax, origin=-1)
+                    yield "uniform_filter1d", x, (4,), dict(kw, axis=ax)
+                yield "uniform_filter", x, ((5, 6) + (3,) * (len(shape) - 2),), kw
+                if dt == np.float32:
+                    yield "uniform_filter", x, (5,), dict(kw, output=np.float64)
+
+
+def test_every_filter_candidate_runs_where_it_claims(monkeypatch):
+    import scipy.ndimage as snd
+
+    from jitconv import ndimage as jnd
+    from jitconv._problem import Call
+    from jitconv.algorithms import filter_separable, guards
+    calls = []
+    monkeypatch.setattr(_engine, "execute", calls.append)  # the face's validated call
+    ran = {c.id: 0 for c in REGISTRY if c.kind == "filter"}
+    for name, x, args, kw in _filter_cases():
+        getattr(jnd, name)(x, *args, **kw)
+        call = calls.pop()
+        if not isinstance(call, Call):
+            continue  # a chain of 1-d passes: each is a problem of the cases above
+        p = call.problem
+        if guards.filter_eager(p) is not None:  # what the planner sees: decided first
+            p = p.restricted("exact")
+        if p.rule == "nd" and filter_separable.rank1(p, call.operands[1]):
+            p = replace(p, rank1=True)
+        call.problem = p
+        ref = getattr(snd, name)(x, *args, **kw)
+        for c in REGISTRY:
+            if c.kind != "filter" or not c.supports(p):
+                continue
+            out = _run(c, call)
+            what = f"{c.id} {name} {x.shape} {x.dtype} {kw}"
+            assert out.dtype == ref.dtype, what
+            if c.family == "direct":  # SciPy's own sums
+                assert np.array_equal(out, ref), what
+            else:
+                _close(out, ref, c.family, what)
+            ran[c.id] += 1
+    assert all(ran.values()), ran  # every candidate was walked somewhere
 
 
 torch = pytest.importorskip("torch")

@@ -2,8 +2,10 @@
 
 The exact candidates (``filter-direct``, ``filter-running``) must give
 SciPy's bits: dtype and shape first, then ``array_equal`` (bool outputs
-compared by their bytes, as SciPy's C code writes them). The FFT and rank-1
-candidates must stay within their stated error bounds. Every forced run
+compared by their bytes, as SciPy's C code writes them). The FFT, rank-1
+and float candidates (``filter-fft``, ``filter-separable``,
+``filter-line32``, ``filter-box``) must stay within their stated error
+bounds. Every forced run
 proves the path it took through ``jitconv._trace``.
 """
 import itertools
@@ -151,6 +153,23 @@ def test_modes_reach_beyond_the_input():
         assert_same(got, want)
 
 
+def test_constant_cval_that_float32_cannot_hold():
+    """float32 data, 'constant' mode, a cval float32 rounds (0.3): SciPy reads
+    it as a double; the exact kernels too (NumPy 2 compares ``float32(0.3) ==
+    0.3`` in float32, which once made them round it)."""
+    x = data((30, 6, 5), np.float32)
+    for cid in ("filter-running-serial", "filter-direct-serial"):
+        for ax in range(3):
+            kw = {"axis": ax, "mode": "constant", "cval": 0.3, "origin": -1}
+            name, args = (("uniform_filter1d", (x, 4)) if cid.startswith("filter-running")
+                          else ("correlate1d", (x, [0.5, 1.0, -2.0, 0.25])))
+            got, want, _ = both(name, args, kw, cid)
+            assert_same(got, want)
+    got, want, _ = both("correlate", (x, weights((3, 2, 3))), {"mode": "constant", "cval": 0.3},
+                        "filter-direct-serial")
+    assert_same(got, want)
+
+
 @pytest.mark.parametrize("cdt", [np.complex64, np.complex128])
 def test_complex_inputs_weights_outputs(cdt):
     """SciPy's real-component arithmetic: correlate conjugates the weights."""
@@ -241,6 +260,15 @@ def test_inputs_are_never_modified():
             jd.correlate1d(x, w[0], axis=0)
     jd.uniform_filter(x, 3)
     assert np.array_equal(x, x0) and np.array_equal(w, w0)
+    y = data((300, 257), np.float32)
+    y0 = y.copy()
+    for cid, name, args in (("filter-line32", "gaussian_filter", (y, 2.0)),
+                            ("filter-line32", "correlate1d", (y, w[0])),
+                            ("filter-box", "uniform_filter", (y, 7)),
+                            ("filter-running", "uniform_filter", (y, 7))):
+        with jitconv.force(cid):
+            getattr(jd, name)(*args)
+    assert np.array_equal(y, y0)
 
 
 def test_zero_d_and_empty():
@@ -328,6 +356,151 @@ def test_separable_candidate_within_its_bound(mode):
             assert np.abs(got - want).max() <= bound
 
 
+#: shapes just above the float candidates' minimum work (``MIN_WORK``: smaller
+#: calls keep SciPy's bits), one per dimensionality, odd and even lengths
+FLOAT_SHAPES = {1: (17001,), 2: (131, 130), 3: (26, 27, 25)}
+F32_U = 2.0 ** -24
+
+
+@pytest.mark.parametrize("parity", [5, 4, 17, 20])
+@pytest.mark.parametrize("ndim", [1, 2, 3])
+def test_line32_candidates_within_their_bound(ndim, parity):
+    """float32 passes in float32 arithmetic: within ``(m + 3) u sum|w x|`` of
+    SciPy's result per output, for every mode, both extreme origins and 0,
+    every axis, both candidates (the path proven)."""
+    shape = FLOAT_SHAPES[ndim]
+    x = data(shape, np.float32)
+    w = np.random.default_rng(5).standard_normal(parity)
+    picks = (-(parity // 2), 0, (parity - 1) // 2)
+    for mode, ax, org in itertools.product(MODES, range(ndim), picks):
+        cid = "filter-line32" + ("-serial" if (ax + org) % 2 else "")
+        for name in ("correlate1d", "convolve1d"):
+            kw = {"axis": ax, "origin": org, "mode": mode, "cval": 0.1}
+            got, want, log = both(name, (x, w), kw, cid)
+            assert log == [cid.replace("line32-serial", "line32") + (
+                "-serial" if cid.endswith("serial") else "-parallel")] or log == [
+                "filter-line32-serial"], log
+            assert got.dtype == want.dtype == np.float32 and got.shape == want.shape
+            scale = _bound_scale(name, x, w, kw)
+            err = np.abs(got.astype(np.float64) - want)
+            assert err.max() <= (parity + 3) * F32_U * scale, (mode, ax, org, name)
+
+
+def test_line32_in_separable_chains():
+    """gaussian_filter and the derivative filters of float32 data run their
+    passes as line32 passes (the last-axis pass over the first pass's result),
+    within the bound of each pass, and never touch the input or an output=
+    array other than by the final copy."""
+    x = data((160, 150), np.float32)
+    x0 = x.copy()
+    for name, args in (("gaussian_filter", (2.5,)), ("gaussian_filter", (1.5, 1)),
+                       ("sobel", ()), ("gaussian_laplace", (2.0,))):
+        got, want, log = both(name, (x,) + args, {"mode": "mirror"}, "filter-line32")
+        assert log and all(p.startswith("filter-line32-") for p in log), (name, log)
+        assert got.dtype == want.dtype and got.shape == want.shape
+        # each pass: (m + 3) u of its sum of |w x|; the passes compound
+        tol = 60 * F32_U * float(np.abs(want).max() + nd.gaussian_filter(np.abs(x), 1.0).max())
+        assert np.abs(got.astype(np.float64) - want).max() <= tol, name
+    assert np.array_equal(x, x0)
+    out = np.full(x.shape, 7.0, np.float32)
+    with jitconv.force("filter-line32"):
+        res = jd.gaussian_filter(x, 2.0, output=out)
+    assert res is out and np.array_equal(x, x0)
+    assert np.abs(out - nd.gaussian_filter(x, 2.0)).max() <= 40 * F32_U * np.abs(x).max()
+    with jitconv.force("filter-line32"):  # output= the input: SciPy allows it
+        y = x.copy()
+        res = jd.gaussian_filter(y, 2.0, output=y)
+    assert res is y and np.abs(y - nd.gaussian_filter(x, 2.0)).max() <= 40 * F32_U * np.abs(
+        x).max()
+
+
+def test_line32_carries_nan_and_inf_as_scipy():
+    """No non-finite guard for filter-line32: NaN and inf reach exactly the
+    outputs SciPy's sums send them to (symmetric, antisymmetric and general
+    weights, zero weights too); the other outputs stay within the bound."""
+    x = data((300, 257), np.float32)
+    x[7, 9] = np.nan
+    x[100, 3] = -np.inf
+    x[150, 200] = np.inf
+    x[153, 200] = np.inf
+    x[200, 50] = np.inf
+    x[200, 53] = -np.inf
+    sym = np.array([1.0, 0.0, 2.0, 0.0, 1.0])
+    for w in (sym, np.array([1.0, -2.0, 0.0, 2.0, -1.0]), np.array([0.5, 1.0, 0.0, -3.0, 1.5]),
+              np.array([1.0, 2.0, 0.0, 1.0])):
+        for ax, mode in ((0, "reflect"), (1, "wrap"), (0, "constant")):
+            kw = {"axis": ax, "mode": mode}
+            got, want, log = both("correlate1d", (x, w), kw, "filter-line32")
+            assert log and log[0].startswith("filter-line32"), log
+            assert np.array_equal(np.isnan(got), np.isnan(want)), (w, ax)
+            assert np.array_equal(np.isposinf(got), np.isposinf(want)), (w, ax)
+            assert np.array_equal(np.isneginf(got), np.isneginf(want)), (w, ax)
+            fin = np.isfinite(want)
+            scale = _bound_scale("correlate1d", np.where(np.isfinite(x), x, 0), w, kw)
+            assert np.abs(got[fin].astype(np.float64) - want[fin]).max() <= (
+                len(w) + 3) * F32_U * scale
+
+
+def _box_bound(x, sizes, cval, out_dtype):
+    """filter-box's documented distance from SciPy's result (``BAND`` rows per band)."""
+    from jitconv.algorithms.filter_box import BAND
+    R, C = x.shape[-2:]
+    sr, sc = sizes[-2:]
+    big = max(float(np.abs(x).max()), abs(cval))
+    eps = np.finfo(np.float64).eps
+    bound = (2 * sr + 2 * sc + 2 * BAND + 2 * R + 4 * C + 4) * eps * big
+    if np.dtype(out_dtype) == np.float32:
+        bound += 2 * F32_U * big
+    return bound
+
+
+@pytest.mark.parametrize("dt,out", [(np.float64, None), (np.float32, None),
+                                    (np.float32, np.float64)])
+def test_box_candidates_within_their_bound(dt, out):
+    """The fused uniform_filter: every mode (one per axis too), the extreme
+    origins, odd and even sizes, 2-d images and a stack, both axis orders."""
+    img = data((260, 257), dt)
+    stack = data((2, 200, 170), dt)
+    cases = []
+    for mode in MODES[:5] + [["wrap", "constant"], ["nearest", "mirror"]]:
+        for sizes, org in (((7, 10), (3, -5)), ((6, 5), (-3, 2)), ((31, 31), (0, 0))):
+            cases.append((img, sizes, {"origin": list(org), "mode": mode}))
+        m3 = mode if isinstance(mode, str) else ["reflect"] + mode
+        cases.append((stack, (1, 9, 4), {"mode": m3, "origin": [0, -4, 1]}))
+    cases.append((img, (5, 8), {"axes": (1, 0), "origin": [2, -1]}))
+    for i, (x, sizes, kw) in enumerate(cases):
+        cid = "filter-box" + ("-serial" if i % 2 else "")
+        kw = dict(kw, cval=-1.5, output=out)
+        got, want, log = both("uniform_filter", (x, list(sizes)), kw, cid)
+        assert log == [cid + ("" if cid.endswith("serial") else "-parallel")] or log == [
+            "filter-box-serial"], log
+        assert got.dtype == want.dtype and got.shape == want.shape
+        sz = sizes if "axes" not in kw else (sizes[1], sizes[0])
+        assert np.abs(got.astype(np.float64) - want).max() <= _box_bound(
+            x, sz, -1.5, want.dtype), (sizes, kw)
+
+
+def test_uniform_filter_is_one_problem_of_exact_passes():
+    """A real uniform_filter into a float output is one planned problem (rule
+    'box'); its exact candidates give SciPy's bits, pass after pass; integer
+    outputs and complex inputs stay chains of 1-d passes."""
+    x = data((40, 30, 6), np.float32)
+    e = jitconv.explain(jd.uniform_filter, x, (3, 4, 5))
+    assert e.key[1] == "box"
+    for cid in ("filter-running", "filter-running-serial"):
+        for out in (None, np.float64):
+            got, want, log = both("uniform_filter", (x, (3, 4, 5)),
+                                  {"mode": ["wrap", "constant", "mirror"], "cval": 0.3,
+                                   "origin": [1, -2, 0], "output": out}, cid)
+            assert_same(got, want)
+            assert len(log) == 3 and all(p.startswith("filter-uniform-") for p in log)
+    assert jitconv.explain(jd.uniform_filter, x, 3, output=np.int16).key[1] == "uniform"
+    assert jitconv.explain(jd.uniform_filter, x.astype(np.complex64), 3).key[1] == "uniform"
+    # too small for the fused box: SciPy's bits under 'auto'
+    got, want, _ = both("uniform_filter", (data((30, 20), np.float64), 5), {})
+    assert_same(got, want)
+
+
 def test_guards_keep_exact_sums():
     """Integer data, integer outputs and NaN/inf never leave SciPy's own sums,
     even when an approximate candidate is forced."""
@@ -341,6 +514,34 @@ def test_guards_keep_exact_sums():
         got, want, log = both("correlate", (x, w), {"output": out}, cid)
         assert_same(got, want)
         assert all(p.startswith("filter-nd-") for p in log), log
+    # the float candidates: an integer output, integer data; NaN/inf data for
+    # the box (its running sums would spread a NaN differently)
+    xf = data((300, 257), np.float32)
+    xf[7, 9] = np.nan
+    xf[100, 3] = -np.inf
+    for xx, out in ((data((300, 257), np.float32), np.int32), (data((300, 257), np.int16), None)):
+        for cid, name, args in (("filter-line32", "gaussian_filter", (xx, 2.0)),
+                                ("filter-line32", "correlate1d", (xx, w[0])),
+                                ("filter-box", "uniform_filter", (xx, 5))):
+            got, want, log = both(name, args, {"output": out}, cid)
+            assert_same(got, want)
+            assert not any("line32" in p or "box" in p for p in log), log
+    # the box notices NaN/inf itself (in its column sums), wherever they are,
+    # and SciPy's sums run instead
+    for pos in ((7, 9), (0, 0), (299, 256), (127, 128), (128, 5), (255, 100)):
+        for bad in (np.nan, np.inf, -np.inf):
+            xb = data((300, 257), np.float64)
+            xb[pos] = bad
+            for mode in ("reflect", "constant", "wrap"):
+                got, want, log = both("uniform_filter", (xb, (5, 4)), {"mode": mode},
+                                      "filter-box")
+                assert_same(got, want)
+                assert log[0].startswith("filter-box-") and log[1:] and all(
+                    p.startswith("filter-uniform-") for p in log[1:]), log
+    got, want, log = both("uniform_filter", (data((300, 257), np.float64), 5),
+                          {"mode": "constant", "cval": np.nan}, "filter-box")
+    assert_same(got, want)
+    assert all(p.startswith("filter-uniform-") for p in log), log
     # a NaN weight: SciPy drops it from the sum
     wn = w.copy()
     wn[1, 1] = np.nan
@@ -375,9 +576,15 @@ def test_threads_give_the_same_bits():
     for cid, name, args in (("filter-direct", "correlate", (x, w)),
                             ("filter-direct", "correlate1d", (x, w[0])),
                             ("filter-direct", "gaussian_filter", (x, 2.0)),
-                            ("filter-running", "uniform_filter", (x, 9))):
-        with jitconv.force(cid):
+                            ("filter-running", "uniform_filter", (x, 9)),
+                            ("filter-line32", "correlate1d", (x, w[0])),
+                            ("filter-line32", "gaussian_filter", (x, 2.0)),
+                            ("filter-box", "uniform_filter", (x, 9)),
+                            ("filter-box", "uniform_filter", (x.astype(np.float64), (4, 7)))):
+        # one thread: the serial twin (a parallel candidate needs two workers)
+        with jitconv.force(cid + "-serial"):
             one = getattr(jd, name)(*args, workers=1)
+        with jitconv.force(cid):
             with _trace.paths() as log:
                 two = getattr(jd, name)(*args, workers=2)
         assert_same(two, one)

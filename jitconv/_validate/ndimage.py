@@ -8,7 +8,9 @@ writeable, ``cval`` a real number, origins and sizes integers, the dtypes
 supported). Where SciPy's function calls another filter, the function here
 builds that filter's call the same way: a separable filter is a ``Chain`` of
 1-d calls, a complex one a ``Combine`` of real ones in
-``_complex_via_real_components``'s arithmetic. SciPy raises some errors
+``_complex_via_real_components``'s arithmetic; ``uniform_filter`` of a real
+input into a float output, once its passes are checked, is one call (rule
+``'box'``) whose candidates may fuse the passes. SciPy raises some errors
 after running earlier passes; here every pass is checked before any runs.
 """
 import numbers
@@ -462,7 +464,27 @@ def uniform_filter(input, size=3, output=None, mode="reflect", cval=0.0, origin=
     def make(ax, s, o, m):
         return lambda src, out, cv: uniform_filter1d(src, int(s), ax, out, m, cv, o,
                                                      workers=workers)
-    return _chain(input, fin, [make(*t) for t in todo], cval)
+    return _box(_chain(input, fin, [make(*t) for t in todo], cval))
+
+
+def _box(chain):
+    """A real ``uniform_filter`` into a float output, of two passes or more, as
+    one problem (rule ``'box'``): its exact candidates run SciPy's passes in
+    turn, others may fuse them. Other chains stay chains (their passes' checks
+    have run either way)."""
+    if not isinstance(chain, Chain) or len(chain.calls) < 2:
+        return chain
+    fin = chain.finish
+    if np.dtype(fin.dtype).kind != "f" or chain.source.dtype.kind == "c":
+        return chain
+    ps = [c.problem for c in chain.calls]
+    first = ps[0]
+    p = FilterProblem("box", first.shape, first.dtype, tuple(q.wshape[0] for q in ps), -1,
+                      tuple(q.modes[0] for q in ps), tuple(q.origins[0] for q in ps),
+                      native_str(fin.dtype), first.workers, taps=sum(q.wshape[0] for q in ps),
+                      order=tuple(q.axis for q in ps), deterministic=first.deterministic)
+    x, _, cv = chain.calls[0].operands
+    return Call(p, (x, np.ones(1), cv), fin, pending=True)
 
 
 # ----------------------------------------------------- derivative filters

@@ -11,8 +11,10 @@ from .direct import DirectParallel, DirectSerial
 from .direct_lags import DirectLags, DirectLagsParallel
 from .fft import FFT
 from .fft_blocked import BlockedFFT
+from .filter_box import FilterBox, FilterBoxSerial
 from .filter_direct import FilterDirect, FilterDirectSerial
 from .filter_fft import FilterFFT
+from .filter_line32 import FilterLine32, FilterLine32Serial
 from .filter_running import FilterRunning, FilterRunningSerial
 from .filter_separable import FilterSeparable
 from .nn_direct import Direct as NNDirect
@@ -31,7 +33,8 @@ REGISTRY = Registry([
     BoundaryDirect(),
     # filter: scipy.ndimage (the exact candidates first: SciPy's own sums)
     FilterDirectSerial(), FilterDirect(), FilterRunningSerial(), FilterRunning(),
-    FilterSeparable(), FilterFFT(),
+    FilterSeparable(), FilterFFT(), FilterLine32Serial(), FilterLine32(), FilterBoxSerial(),
+    FilterBox(),
     # CNN ops
     NNGemm(), NNGrid(), NNDirect(), NNWinograd(), NNFFT(),
     NNCol2im(), NNAsConv(), NNWeightGemm(),

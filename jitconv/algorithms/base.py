@@ -9,8 +9,9 @@ It declares:
 - ``family``: what a restriction of the problem (``method=``, a semantic
   guard) is about: ``'direct'`` (the direct sum: exact for integers,
   bitwise reproducible), ``'separable'`` (passes of a rank-1 factorisation),
-  ``'fft'`` (frequency domain), or, for the CNN ops, ``'gemm'``,
-  ``'winograd'``;
+  ``'fft'`` (frequency domain), ``'float'`` (the filters' sums in another
+  floating-point arithmetic than SciPy's, within a stated bound), or, for
+  the CNN ops, ``'gemm'``, ``'winograd'``;
 
 and implements:
 
@@ -40,6 +41,17 @@ class Candidate:
     #: the candidate calls BLAS: the planner runs it (and times it) with BLAS
     #: limited to the problem's ``workers``
     uses_blas = False
+
+    @property
+    def nonfinite_guard(self):
+        """Whether NaN/inf operands must send the problem to the direct family
+        (the semantic guard, ``guards``): True outside it by default (the
+        engine scans the operands first). A candidate whose sums carry NaN
+        and inf window by window, as the direct sums do, overrides it with
+        False; one that notices NaN/inf itself while it reads its operands,
+        with ``'self'``: it raises ``guards.NonFinite`` before writing
+        anything the caller sees, and the engine runs the direct family."""
+        return self.family != "direct"
 
     def supports(self, p):
         return True
@@ -82,7 +94,7 @@ class Reduction(Candidate):
 
 #: which candidate families each family of a problem admits
 #: (``method='direct'`` is the direct sum: never a factorisation, never an FFT)
-FAMILIES = {"auto": ("direct", "separable", "fft", "gemm", "winograd"),
+FAMILIES = {"auto": ("direct", "separable", "fft", "float", "gemm", "winograd"),
             "direct": ("direct",),
             "fft": ("fft",),
             "oa": ("fft",),

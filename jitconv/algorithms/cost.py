@@ -118,8 +118,10 @@ def fits_memory(nbytes):
 #: about 1.3 taps
 FILTER_TAP = 0.22e-9
 #: seconds per output of a running sum, per thread (a dependent add chain
-#: along the last axis, vectorised across columns along the others)
-FILTER_RUN = {True: 1.2e-9, False: 0.5e-9}
+#: along the last axis, vectorised across columns along the others; memory
+#: traffic included: W16's float64 2048^2 passes took 7.2 and 6.2 ms on one
+#: thread into an existing output)
+FILTER_RUN = {True: 1.7e-9, False: 1.5e-9}
 #: seconds per element of copying/extending an input (memory-bound)
 FILTER_COPY = 0.4e-9
 
@@ -143,8 +145,8 @@ def filter_direct(p, parallel):
 
 
 def filter_running(p, parallel):
-    last = p.axis == len(p.shape) - 1
-    work = p.size * FILTER_RUN[last]
+    nd = len(p.shape)
+    work = p.size * sum(FILTER_RUN[ax == nd - 1] for ax in p.axes)
     if not parallel:
         return DIRECT_FIXED + work
     return DIRECT_FIXED + PARALLEL_FIXED + work / filter_threads(p)
@@ -156,6 +158,38 @@ def filter_separable(p):
     work = p.size * sum(passes) * FILTER_TAP
     return DIRECT_FIXED * len(passes) + (work + 2 * p.size * FILTER_COPY * len(passes)) \
         / filter_threads(p)
+
+
+#: seconds per tap and output of the float32 line passes (fused multiply-adds
+#: in float32, ~65 GFLOP/s per thread), and per output for moving the line
+#: through memory (read, extend, write: ~0.7 ns per float32 output on one
+#: thread, which a second thread shares: memory-bound); measured on W15's
+#: passes (2048^2, 33 taps: 6.3 ms along a leading axis, 7.3 along the last)
+FILTER32_TAP = 0.032e-9
+FILTER32_OUT = 0.65e-9
+#: serial fraction of the float passes' thread speed-up (memory traffic)
+SERIAL_STREAM = 0.3
+
+
+def filter_line32(p, parallel):
+    work = p.size * (p.wshape[0] * FILTER32_TAP + FILTER32_OUT)
+    if not parallel:
+        return DIRECT_FIXED + work
+    return DIRECT_FIXED + PARALLEL_FIXED + work / speedup(filter_threads(p),
+                                                         serial=SERIAL_STREAM)
+
+
+#: seconds per output of the fused box (both passes of ``uniform_filter``):
+#: 6.0 ms for W16's 2048^2 float64 on one thread, memory-bound
+FILTER_BOX = 1.4e-9
+
+
+def filter_box(p, parallel):
+    work = p.size * FILTER_BOX
+    if not parallel:
+        return DIRECT_FIXED + work
+    return DIRECT_FIXED + PARALLEL_FIXED + work / speedup(filter_threads(p),
+                                                         serial=SERIAL_STREAM)
 
 
 def filter_fft(p, lengths, batch_):

@@ -41,7 +41,8 @@ def kernel_dtype(x, cd, cval, rows):
     """The dtype the kernel computes the input in: ``cd``, unless a constant row
     (``rows``: kernels reading whole rows of the input's dtype) cannot hold
     ``cval`` exactly in float32."""
-    if cd == np.float32 and rows and not np.float32(cval) == cval:
+    # compared as Python floats: NumPy 2 would round ``cval`` to float32 first
+    if cd == np.float32 and rows and float(np.float32(cval)) != float(cval):
         return np.dtype(np.float64)
     return np.dtype(cd)
 
@@ -146,8 +147,10 @@ def run_line(x, w, axis, mode, origin, cval, sym, cd, workers, parallel=None):
     return out.reshape(shape)
 
 
-def run_uniform(x, size, axis, mode, origin, cval, cd, workers, parallel=None):
-    """``uniform_filter1d`` of ``x`` along ``axis``: SciPy's running sums."""
+def run_uniform(x, size, axis, mode, origin, cval, cd, workers, parallel=None, out=None):
+    """``uniform_filter1d`` of ``x`` along ``axis``: SciPy's running sums;
+    ``out``: where the result may go along the last axis (may be ``x``: the
+    kernel copies four lines before it writes their outputs)."""
     shape = x.shape
     lead = size // 2 + origin
     last = axis == len(shape) - 1
@@ -156,7 +159,9 @@ def run_uniform(x, size, axis, mode, origin, cval, cd, workers, parallel=None):
     if last:
         N = shape[-1]
         xs = as_kernel(x, cd).reshape(-1, N)
-        out = np.empty(xs.shape, cd)
+        if out is None or out.dtype != cd:
+            out = np.empty(xs.shape, cd)
+        out = out.reshape(xs.shape)
         nblk = _blocks((xs.shape[0] + 3) // 4, workers, par)
         scratch = np.empty((nblk, 4 * (N + size - 1) + 4 * N))
         _launch.launch(_k.uniform_last_parallel, _k.uniform_last_serial,
@@ -191,7 +196,7 @@ class FilterDirect(Candidate):
     def estimate(self, p):
         return cost.filter_direct(p, self.parallel)
 
-    def run(self, p, x, w, cval):
+    def run(self, p, x, w, cval, out=None):
         if p.rule == "nd":
             return run_nd(x, w, p.modes, p.origins, cval, p.cdtype, p.workers, self.parallel)
         return run_line(x, w, p.axis, p.modes[0], p.origins[0], cval, p.sym, p.cdtype, p.workers,

@@ -3,18 +3,20 @@ input (``jitconv._fftw``).
 
 The input is extended along every filtered axis by its boundary mode as far
 as the weights reach (``m // 2 + origin`` before, the rest after), block by
-block: each block of ``F`` extended positions per axis (read through the
-mode's index maps, ``cval`` beyond the edges: the padded copy an FFT needs)
-is correlated with the weights through one product of spectra, and its
-``F - m + 1`` valid outputs are kept (wrap-around only reaches the others).
-``F`` is the overlap-save optimum at a ``2^a 3^b 5^c`` length
-(``_shapes.save_block``), or one block over the whole axis when that is
-shorter; small blocks go through FFTW in batches, large ones one at a time,
-the call's threads taking contiguous shares of the blocks (FFTW releases the
-GIL; one FFTW thread per block: FFTW's own threads on a 512^2 block cost
-more than they saved, measured).
-Cost ``O(N log F)`` whatever the number of taps: it wins for large kernels
-(W19: 63x63).
+block: each block of ``F`` extended positions per axis (gathered straight
+into the transform's buffer by ``kernels.filter_float.gather_block``: one
+slice copy per row inside the input, the mode's index maps at the borders,
+``cval`` beyond the edges) is correlated with the weights through one
+product of spectra, and its ``F - m + 1`` valid outputs are kept
+(wrap-around only reaches the others). ``F`` is the overlap-save optimum at
+a ``2^a 3^b 5^c`` length (``_shapes.save_block``: a cost model of
+FFTW_ESTIMATE's transforms by length, and of the pipeline's cache limits),
+or one block over the whole axis when that is cheaper; small blocks go
+through FFTW in batches, large ones one at a time, the call's threads taking
+contiguous shares of the blocks (FFTW releases the GIL; one FFTW thread per
+block: FFTW's own threads on a 512^2 block cost more than they saved,
+measured). Cost ``O(N log F)`` whatever the number of taps: it wins for
+large kernels (W19: 63x63 on 2048^2, 64 blocks of 320^2).
 
 Candidate ``filter-fft`` (family ``'fft'``): float outputs of float inputs,
 never under the ``'exact'`` restriction (integer or bool data, NaN/inf in
@@ -23,12 +25,20 @@ output runs in single precision. Error (normwise, per block, like every FFT
 convolution): ``max|err| <~ eps * log2(F) * ||x_block||_2 * ||w||_2`` with
 ``eps`` of the precision used; taps SciPy drops (``|w| <= DBL_EPSILON``) are
 included. Plans are FFTW_ESTIMATE's and the blocks depend on the sizes only:
-results are the same bits in every call, thread and process.
+results are the same bits in every call, thread and process. FFTW_MEASURE
+plans would be faster (W19's pipeline of 320^2 blocks: 8% on one thread;
+512^2 transform pairs: 14%) but FFTW picks them by timing, so two threads
+(or a call before and one after the planner measured the key) could run
+different algorithms and get different bits, which SciPy's threading tests
+reject; the blocks' lengths are chosen among those FFTW_ESTIMATE plans well
+instead.
 """
+import hashlib
 import itertools
 import math
 import os
 import threading
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -36,6 +46,7 @@ import numpy as np
 from .. import _fftw, _launch, _trace
 from .._extend import line_map
 from .._shapes import save_block
+from ..kernels import filter_float as _kf
 from . import cost
 from .base import Candidate
 
@@ -81,39 +92,39 @@ def _run(sel):
     return int(run[0]), int(run[-1]) + 1, int(sel[run[0]])
 
 
-def _gather_into(dst, x, sels, cval):
-    """``dst[..., :len(s0), :len(s1), ...] = x`` read at source indices ``sels``
-    along its last axes (-1: ``cval``): the inside as one slice copy, then the
-    border slabs, axis by axis, through the maps."""
-    nb = x.ndim - len(sels)
-    runs = [_run(sel) for sel in sels]
-    head = (slice(None),) * nb
-    inner_dst = tuple(slice(a, b) for a, b, _ in runs)
-    inner_src = tuple(slice(s, s + b - a) for a, b, s in runs)
-    dst[head + inner_dst] = x[head + inner_src]
-    for i, sel in enumerate(sels):
-        a, b, _ = runs[i]
-        border = [q for q in range(sel.size) if q < a or q >= b]
-        if not border:
-            continue
-        # axes before i: every position (gathered); after i: the inside (sliced)
-        before = [np.maximum(s, 0) for s in sels[:i]]
-        for q in border:
-            didx = head + tuple(slice(0, s.size) for s in sels[:i]) + (q,) + inner_dst[i + 1:]
-            if sel[q] < 0:
-                dst[didx] = cval
-                continue
-            if before:
-                grids = np.ix_(*before) if len(before) > 1 else (before[0],)
-                val = x[head + grids + (int(sel[q]),) + inner_src[i + 1:]]
-                for j, s in enumerate(sels[:i]):  # constants read before this axis
-                    if (s < 0).any():
-                        sl = [slice(None)] * val.ndim
-                        sl[nb + j] = s < 0
-                        val[tuple(sl)] = cval
-            else:
-                val = x[head + (int(sel[q]),) + inner_src[i + 1:]]
-            dst[didx] = val
+def _sel(mp, o, f):
+    """Entries ``o .. o+f-1`` of the map ``mp``, -2 past its end."""
+    s = np.full(f, -2, dtype=np.int64)
+    part = mp[o:o + f]
+    s[:part.size] = part
+    return s
+
+
+#: weights' spectra of recent calls (a filter applied to many images computes
+#: its spectrum once: a 320^2 transform, 0.5 ms of W19's 3.7 at 512^2)
+_SPECTRA = OrderedDict()
+_SPECTRA_LOCK = threading.Lock()
+SPECTRA_KEPT = 8
+
+
+def _spectrum(k, shape, taxes, fshape, single):
+    """The scaled spectrum of the weights ``k`` for blocks of ``fshape``
+    (FFTW_ESTIMATE plans), from the cache when the same weights came before."""
+    key = (hashlib.blake2b(k.tobytes(), digest_size=16).digest(), k.shape, shape, taxes,
+           single)
+    with _SPECTRA_LOCK:
+        hit = _SPECTRA.get(key)
+        if hit is not None:
+            _SPECTRA.move_to_end(key)
+            return hit
+    with _fftw.planning("estimate", None):
+        spec = _fftw.spectrum(k, shape, taxes, fshape, False, single, 1)
+    spec.flags.writeable = False
+    with _SPECTRA_LOCK:
+        _SPECTRA[key] = spec
+        while len(_SPECTRA) > SPECTRA_KEPT:
+            _SPECTRA.popitem(last=False)
+    return spec
 
 
 _POOL = {"pool": None, "pid": None, "size": 0}
@@ -135,7 +146,7 @@ class FilterFFT(Candidate):
     family = "fft"
 
     def supports(self, p):
-        if p.rule == "uniform" or p.family != "auto":
+        if p.rule in ("uniform", "box") or p.family != "auto":
             return False
         axes = _geometry(p)[0]
         if not axes:
@@ -153,7 +164,7 @@ class FilterFFT(Candidate):
         batch = p.size // math.prod(p.shape[ax] for ax in axes)
         return cost.filter_fft(p, [f for f, _ in bl], batch * nblk)
 
-    def run(self, p, x, w, cval):
+    def run(self, p, x, w, cval, out=None):
         axes, wshape, leads, modes = _geometry(p)
         fd = np.dtype(np.float32) if p.cdtype == np.float32 else np.dtype(np.float64)
         single = fd == np.float32
@@ -164,6 +175,8 @@ class FilterFFT(Candidate):
         last = list(range(nd - A, nd))
         xt = np.moveaxis(x, axes, last)                 # filtered axes last
         batch = xt.shape[:nd - A]
+        # the input as (batch, n0, n1, n2): unit axes where fewer are filtered
+        x4 = xt.reshape((math.prod(batch),) + (1,) * (3 - A) + xt.shape[nd - A:])
         n = [x.shape[ax] for ax in axes]
         m = [wshape[ax] for ax in axes]
         maps = [line_map(ni, mi, leads[ax], modes[ax]) for ni, mi, ax in zip(n, m, axes)]
@@ -178,10 +191,14 @@ class FilterFFT(Candidate):
         B = max(1, min(len(grid), BATCH_VALUES // max(1, math.prod(fshape) * math.prod(batch))))
         taxes = tuple(range(1 + nd - A, 1 + nd))
         out = np.empty(batch + tuple(n), fd)
-        with _fftw.planning("estimate", None):
-            kspec = _fftw.spectrum(k, (1,) + batch + tuple(fshape), taxes, fshape, False, single,
-                                   1)
+        kspec = _spectrum(k, (1,) + batch + tuple(fshape), taxes, fshape, single)
         groups = [grid[g:g + B] for g in range(0, len(grid), B)]
+        # each block's source indices per axis, by block origin (-2 past the
+        # input's end: a short edge block is zero-padded), and the inside run
+        # of the last axis: computed once per origin, not once per block
+        sels = [{o: _sel(mp, o, f) for o in range(0, ni, t)}
+                for mp, f, ni, t in zip(maps, fshape, n, steps)]
+        runs = {o: _run(s) for o, s in sels[-1].items()}
 
         def work(share):
             # FFTW_ESTIMATE plans (their own cache slot, one FFTW thread): a
@@ -190,8 +207,8 @@ class FilterFFT(Candidate):
             # threaded calls exactly)
             with _fftw.planning("estimate", None):
                 for group in share:
-                    self._group(group, xt, k, kspec, out, maps, fshape, steps, m, batch, nd, A,
-                                taxes, fd, single, cval)
+                    self._group(group, x4, k, kspec, out, sels, runs, fshape, steps, m, batch,
+                                nd, A, taxes, fd, single, cval)
         threads = _launch.THREADS.take(min(p.workers, len(groups))) \
             if _launch.parallel_ok(p.workers) else 0
         if threads < 2:
@@ -207,22 +224,21 @@ class FilterFFT(Candidate):
         return np.moveaxis(out, last, axes)
 
     @staticmethod
-    def _group(group, xt, k, kspec, out, maps, fshape, steps, m, batch, nd, A, taxes, fd,
-               single, cval):
+    def _group(group, x4, k, kspec, out, sels, runs, fshape, steps, m, batch, nd, A, taxes,
+               fd, single, cval):
         """One FFTW call: the blocks of ``group`` (origins in output coordinates)."""
         n = out.shape[nd - A:]
         shape = (len(group),) + batch + tuple(fshape)
+        one = np.zeros(1, np.int64)
 
         def load(buf):
             for i, org in enumerate(group):
-                sels = [mp[o:o + f] for mp, o, f in zip(maps, org, fshape)]
-                _gather_into(buf[i], xt, sels, cval)
-                size = [s.size for s in sels]
-                for j, s in enumerate(size):  # a short edge block: zero the rest
-                    if s < fshape[j]:
-                        buf[(i,) + (slice(None),) * len(batch)
-                            + tuple(slice(0, size[q]) for q in range(j))
-                            + (slice(s, None),)] = 0
+                # three axes at most: unit ones before the filtered axes
+                s3 = [one] * (3 - A) + [sel[o] for sel, o in zip(sels, org)]
+                ra, rb, rs = runs[org[-1]]
+                dst = buf[i].reshape((-1,) + tuple(len(s) for s in s3))
+                _launch.call(_kf.gather_block, dst, x4, s3[0], s3[1], s3[2], ra, rb, rs,
+                             float(cval))
         dsts = [tuple(slice(o, min(o + t, ni)) for o, t, ni in zip(org, steps, n))
                 for org in group]
         stand = np.broadcast_to(np.zeros((), fd), shape)

@@ -42,7 +42,7 @@ class FilterSeparable(Candidate):
     def estimate(self, p):
         return cost.filter_separable(p)
 
-    def run(self, p, x, w, cval):
+    def run(self, p, x, w, cval, out=None):
         fs = factors(w, list(range(w.ndim)), np.float64)
         _trace.record("filter-separable")
         cur, cv = x, float(cval)

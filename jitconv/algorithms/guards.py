@@ -14,11 +14,22 @@ picked a candidate outside the direct family (``finite``).
 
 ``scipy.ndimage``'s filters (``filter_eager``, ``filter_finite``) restrict to
 the ``'exact'`` family (SciPy's own sums, bitwise) for integer or bool data
-and for NaN/inf in the input, the weights or a constant ``cval``.
+and for NaN/inf in the input, the weights or a constant ``cval``; the scan
+for NaN/inf runs only when the chosen candidate needs it
+(``Candidate.nonfinite_guard``: not for sums that carry NaN and inf window
+by window as SciPy's do, nor for candidates that notice NaN/inf as they
+read the data and raise ``NonFinite``).
 """
 import math
 
 import numpy as np
+
+class NonFinite(Exception):
+    """Raised by a candidate that met NaN/inf in its operands itself
+    (``Candidate.nonfinite_guard == 'self'``) before writing anything the
+    caller can see: the engine then restricts the problem to the direct
+    family and runs it again, as the non-finite guard would have."""
+
 
 #: largest integer bound for exact float64 FFT results (SciPy's rule)
 EXACT_INT = 2 ** np.finfo(np.float64).nmant - 1
