@@ -16,7 +16,8 @@ LAYERS = [
     # facts: settings, shapes, dtypes, the trace, njit options
     {"_config", "_trace", "_shapes", "_dtypes", "_filelock", "_extend", "kernels", "kernels._options"},
     # code that runs: numba kernels, their launcher, FFTW
-    {"kernels.direct", "kernels.nn", "kernels.filter", "_launch", "_fftw"},
+    {"kernels.tile", "kernels.direct", "kernels.nn", "kernels.nn_tile", "kernels.nn_winograd4",
+     "kernels.filter", "_launch", "_fftw"},
     # descriptions and stored knowledge
     {"_problem", "_store"},
     # the candidate protocol, the cost model, the guards
@@ -24,7 +25,8 @@ LAYERS = [
     # one module per algorithm
     {"algorithms.direct", "algorithms.separable", "algorithms.fft", "algorithms.overlap",
      "algorithms.boundary", "algorithms.nn_im2col", "algorithms.nn_gemm",
-     "algorithms.nn_direct", "algorithms.nn_winograd", "algorithms.nn_fft",
+     "algorithms.nn_direct", "algorithms.nn_tile", "algorithms.nn_winograd",
+     "algorithms.nn_winograd4", "algorithms.nn_fft",
      "algorithms.nn_grad", "algorithms.filter_direct", "algorithms.filter_running",
      "algorithms.filter_separable", "algorithms.filter_fft"},
     # the one registry
