@@ -13,18 +13,20 @@ Error: a sequential sum in the data's dtype with one fused multiply-add per
 tap: ``|err| <= T * eps * sum |w x|`` per output for ``T`` taps (float32
 accumulates in float32, like PyTorch).
 """
+import functools
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from .. import _launch, _trace
+from .. import _config, _launch
 from ..kernels import nn_tile as _k, tile as _tile
 from . import cost
 from .base import Candidate
 
-#: bytes of a task's buffers (packed input window + output tile rows): they
-#: stay in the per-core L2 (1 MiB) while the task sums
+#: bytes of a task's buffers (packed input window, and output tile rows when
+#: they cannot be stored straight into the output): they stay in the
+#: per-core L2 (1 MiB) while the task sums
 TASK_BYTES = 256 << 10
 #: tasks per thread at least (a busy core shares its tasks)
 TASKS_PER_THREAD = 4
@@ -44,6 +46,7 @@ class Layout:
     groups: int
     Q: int             # grid positions of one output plane
     width: int         # columns of one micro-kernel tile
+    direct: bool       # tiles stored straight into the output (a grid row holds a vector)
 
     def array(self, geo):
         SD, SH, SW = geo.stride
@@ -51,7 +54,7 @@ class Layout:
         PD, PH, PW = geo.pad
         return np.array([self.Cg, self.KD, len(self.phases), self.PL, self.Wq, self.CH,
                          self.nblk, self.cog, self.groups, SD, DD, PD, SH, PH, SW, PW,
-                         self.width, 0], dtype=np.int64)
+                         self.width, int(self.direct)], dtype=np.int64)
 
 
 def layout(p, threads=1):
@@ -73,7 +76,8 @@ def layout(p, threads=1):
     maxoff = ((KH - 1) * DH // SH) * Wq + ((KW - 1) * DW) // SW
     Q = (OH - 1) * Wq + OW
     nblk = -(-cog // _tile.CB)
-    per_pos = (Cg * KD * len(phases) + nblk * _tile.CB) * item
+    direct = Wq >= _tile.lanes(item)
+    per_pos = (Cg * KD * len(phases) + (0 if direct else nblk * _tile.CB)) * item
     CH = max(width, TASK_BYTES // per_pos // width * width)
     planes = N * p.groups * g.out[0]
     want = TASKS_PER_THREAD * threads
@@ -81,7 +85,7 @@ def layout(p, threads=1):
         target = -(-Q * planes // want)
         CH = max(width, -(-target // width) * width)
     CH = min(CH, -(-Q // width) * width)
-    return Layout(Cg, KD, phases, CH + maxoff, Wq, CH, nblk, cog, p.groups, Q, width)
+    return Layout(Cg, KD, phases, CH + maxoff, Wq, CH, nblk, cog, p.groups, Q, width, direct)
 
 
 def offsets(lay, geo):
@@ -91,10 +95,24 @@ def offsets(lay, geo):
     _, DH, DW = geo.dilation
     index = {ph: i for i, ph in enumerate(lay.phases)}
     NP = len(lay.phases)
-    out = [((c * KD + i) * NP + index[((j * DH) % SH, (l * DW) % SW)]) * lay.PL
-           + ((j * DH) // SH) * lay.Wq + (l * DW) // SW
-           for c in range(lay.Cg) for i in range(KD) for j in range(KH) for l in range(KW)]
-    return np.array(out, np.int64)
+    # per (kh, kw): phase plane and shift; per (channel, kd): the planes' block
+    hw = np.array([index[((j * DH) % SH, (l * DW) % SW)] * lay.PL
+                   + ((j * DH) // SH) * lay.Wq + (l * DW) // SW
+                   for j in range(KH) for l in range(KW)], np.int64)
+    blocks = np.arange(lay.Cg * KD, dtype=np.int64) * NP * lay.PL
+    return (blocks[:, None] + hw[None, :]).reshape(-1)
+
+
+@functools.lru_cache(maxsize=64)
+def plan(p, threads):
+    """What depends on the shapes only: the layout, its array, the tap offsets
+    and the phases (cached: a training loop repeats its shapes)."""
+    lay = layout(p, threads)
+    php = np.array([a for a, _ in lay.phases], np.int64)
+    pwp = np.array([b for _, b in lay.phases], np.int64)
+    arrays = tuple(_launch.readonly(a) for a in (lay.array(p.geo), offsets(lay, p.geo), php,
+                                                 pwp))
+    return lay, arrays
 
 
 def weights(w, lay):
@@ -109,21 +127,19 @@ def weights(w, lay):
 
 
 def conv_tile(p, x, w):
-    lay = layout(p, cost.threads(p))
     y = np.empty(p.oshape, x.dtype)
     if y.size == 0:
         return y
-    php = np.array([a for a, _ in lay.phases], np.int64)
-    pwp = np.array([b for _, b in lay.phases], np.int64)
-    args = (_launch.readonly(x), _launch.readonly(weights(w, lay)),
-            _launch.readonly(offsets(lay, p.geo)), y, lay.array(p.geo), php, pwp)
+    lay, (arr, offs, php, pwp) = plan(p, cost.threads(p))
+    args = (_launch.readonly(x), _launch.readonly(weights(w, lay)), offs, y, arr, php, pwp)
     tasks = p.xshape[0] * p.groups * p.geo.out[0] * -(-lay.Q // lay.CH)
-    _launch.launch(_k.conv_parallel, _k.conv_serial, args, p.workers, tasks > 1, "nn-tile")
+    parallel = tasks > 1 and p.macs >= _config.SERIAL_WORK
+    _launch.launch(_k.conv_parallel, _k.conv_serial, args, p.workers, parallel, "nn-tile")
     return y
 
 
 def tile_estimate(p):
-    lay = layout(p, cost.threads(p))
+    lay = plan(p, cost.threads(p))[0]
     item = cost.itemsize(p)
     planes = p.xshape[0] * p.groups * p.geo.out[0]
     chunks = -(-lay.Q // lay.CH)

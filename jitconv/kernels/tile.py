@@ -69,86 +69,99 @@ def width(itemsize):
     return V * lanes(itemsize)
 
 
+def _splat(builder, value, ty, L):
+    i32 = ir.IntType(32)
+    v = builder.insert_element(ir.Constant(ir.VectorType(ty, L), ir.Undefined), value,
+                               ir.Constant(i32, 0))
+    return builder.shuffle_vector(v, ir.Constant(ir.VectorType(ty, L), ir.Undefined),
+                                  ir.Constant(ir.VectorType(i32, L), [0] * L))
+
+
+def _accumulate(context, builder, sig, args, cb, nv, single):
+    """Emit the tap loop; returns the ``cb * nv`` accumulator vectors, the
+    vector type and the lanes. ``args``: x, base, offs, w, wbase, wt, wq, ..."""
+    xa = context.make_array(sig.args[0])(context, builder, args[0])
+    oa = context.make_array(sig.args[2])(context, builder, args[2])
+    wa = context.make_array(sig.args[3])(context, builder, args[3])
+    base_, wbase_, wt_, wq_ = args[1], args[4], args[5], args[6]
+    fty = ir.FloatType() if single else ir.DoubleType()
+    L = LANES32 if single else LANES32 // 2
+    i64 = ir.IntType(64)
+    vty = ir.VectorType(fty, L)
+    vptr = vty.as_pointer()
+    name = f"llvm.fma.v{L}{'f32' if single else 'f64'}"
+    fma = cgutils.get_or_insert_function(builder.module,
+                                         ir.FunctionType(vty, [vty, vty, vty]), name)
+    zero = ir.Constant(vty, [0.0] * L)
+    T = builder.extract_value(oa.shape, 0)
+    fn = builder.function
+    pre = builder.block
+    head = fn.append_basic_block("tile.head")
+    body = fn.append_basic_block("tile.body")
+    done = fn.append_basic_block("tile.done")
+    builder.branch(head)
+    builder.position_at_end(head)
+    t = builder.phi(i64)
+    t.add_incoming(ir.Constant(i64, 0), pre)
+    accs = []
+    for _ in range(cb * nv):
+        p = builder.phi(vty)
+        p.add_incoming(zero, pre)
+        accs.append(p)
+    builder.cbranch(builder.icmp_signed("<", t, T), body, done)
+    # one tap: nv vector loads of x, cb broadcast weights, cb*nv FMAs
+    builder.position_at_end(body)
+    off = builder.add(builder.load(builder.gep(oa.data, [t])), base_)
+    xs = []
+    for v in range(nv):
+        ptr = builder.gep(xa.data, [builder.add(off, ir.Constant(i64, v * L))])
+        ld = builder.load(builder.bitcast(ptr, vptr))
+        ld.align = 4 if single else 8
+        xs.append(ld)
+    wrow = builder.gep(wa.data, [builder.add(wbase_, builder.mul(t, wt_))])
+    new = []
+    for q in range(cb):
+        ws = builder.load(builder.gep(wrow, [builder.mul(ir.Constant(i64, q), wq_)]))
+        wv = _splat(builder, ws, fty, L)
+        for v in range(nv):
+            new.append(builder.call(fma, [xs[v], wv, accs[q * nv + v]]))
+    last = builder.block
+    t.add_incoming(builder.add(t, ir.Constant(i64, 1)), last)
+    for a, n in zip(accs, new):
+        a.add_incoming(n, last)
+    builder.branch(head)
+    builder.position_at_end(done)
+    return accs, vty, L
+
+
+def _arrays_ok(arrays, offs):
+    if not all(isinstance(a, types.Array) and a.ndim == 1 and a.layout == "C"
+               for a in arrays + (offs,)):
+        return False
+    return (len({a.dtype for a in arrays}) == 1 and arrays[0].dtype in (types.float32,
+                                                                        types.float64)
+            and offs.dtype == types.int64)
+
+
 def _make_tile(cb, nv):
     @intrinsic
     def tile(typingctx, x, base, offs, w, wbase, wt, wq, out, obase, ostride):
-        arrays = (x, w, out)
-        if not all(isinstance(a, types.Array) and a.ndim == 1 and a.layout == "C"
-                   for a in arrays + (offs,)):
+        if not _arrays_ok((x, w, out), offs):
             return None
-        if len({a.dtype for a in arrays}) != 1 or x.dtype not in (types.float32,
-                                                                   types.float64):
-            return None
-        if offs.dtype != types.int64:
-            return None
-        sig = types.void(x, types.int64, offs, w, types.int64, types.int64, types.int64,
-                         out, types.int64, types.int64)
+        i = types.int64
+        sig = types.void(x, i, offs, w, i, i, i, out, i, i)
         single = x.dtype == types.float32
 
         def codegen(context, builder, sig, args):
-            xa = context.make_array(sig.args[0])(context, builder, args[0])
-            oa = context.make_array(sig.args[2])(context, builder, args[2])
-            wa = context.make_array(sig.args[3])(context, builder, args[3])
+            accs, vty, L = _accumulate(context, builder, sig, args, cb, nv, single)
             ya = context.make_array(sig.args[7])(context, builder, args[7])
-            base_, wbase_, wt_, wq_, obase_, ostride_ = (args[1], args[4], args[5], args[6],
-                                                         args[8], args[9])
-            fty = ir.FloatType() if single else ir.DoubleType()
-            L = LANES32 if single else LANES32 // 2
-            i64, i32 = ir.IntType(64), ir.IntType(32)
-            vty = ir.VectorType(fty, L)
-            vptr = vty.as_pointer()
-            name = f"llvm.fma.v{L}{'f32' if single else 'f64'}"
-            fma = cgutils.get_or_insert_function(builder.module,
-                                                 ir.FunctionType(vty, [vty, vty, vty]), name)
-            zero = ir.Constant(vty, [0.0] * L)
-            splat = ir.Constant(ir.VectorType(i32, L), [0] * L)
-            T = builder.extract_value(oa.shape, 0)
-            fn = builder.function
-            pre = builder.block
-            head = fn.append_basic_block("tile.head")
-            body = fn.append_basic_block("tile.body")
-            done = fn.append_basic_block("tile.done")
-            builder.branch(head)
-            builder.position_at_end(head)
-            t = builder.phi(i64)
-            t.add_incoming(ir.Constant(i64, 0), pre)
-            accs = []
-            for _ in range(cb * nv):
-                p = builder.phi(vty)
-                p.add_incoming(zero, pre)
-                accs.append(p)
-            builder.cbranch(builder.icmp_signed("<", t, T), body, done)
-            # one tap: nv vector loads of x, cb broadcast weights, cb*nv FMAs
-            builder.position_at_end(body)
-            off = builder.add(builder.load(builder.gep(oa.data, [t])), base_)
-            xs = []
-            for v in range(nv):
-                ptr = builder.gep(xa.data, [builder.add(off, ir.Constant(i64, v * L))])
-                ld = builder.load(builder.bitcast(ptr, vptr))
-                ld.align = 4 if single else 8
-                xs.append(ld)
-            wrow = builder.gep(wa.data, [builder.add(wbase_, builder.mul(t, wt_))])
-            new = []
+            i64 = ir.IntType(64)
             for q in range(cb):
-                ws = builder.load(builder.gep(wrow, [builder.mul(ir.Constant(i64, q), wq_)]))
-                wv = builder.insert_element(ir.Constant(vty, ir.Undefined), ws,
-                                            ir.Constant(i32, 0))
-                wv = builder.shuffle_vector(wv, ir.Constant(vty, ir.Undefined), splat)
+                row = builder.gep(ya.data, [builder.add(args[8], builder.mul(
+                    ir.Constant(i64, q), args[9]))])
                 for v in range(nv):
-                    new.append(builder.call(fma, [xs[v], wv, accs[q * nv + v]]))
-            last = builder.block
-            t.add_incoming(builder.add(t, ir.Constant(i64, 1)), last)
-            for a, n in zip(accs, new):
-                a.add_incoming(n, last)
-            builder.branch(head)
-            # store the tile
-            builder.position_at_end(done)
-            for q in range(cb):
-                row = builder.gep(ya.data, [builder.add(obase_,
-                                                        builder.mul(ir.Constant(i64, q),
-                                                                    ostride_))])
-                for v in range(nv):
-                    ptr = builder.bitcast(builder.gep(row, [ir.Constant(i64, v * L)]), vptr)
+                    ptr = builder.bitcast(builder.gep(row, [ir.Constant(i64, v * L)]),
+                                          vty.as_pointer())
                     st = builder.store(accs[q * nv + v], ptr)
                     st.align = 4 if single else 8
             return context.get_dummy_value()
@@ -156,5 +169,67 @@ def _make_tile(cb, nv):
     return tile
 
 
+def _make_tile_grid(cb, nv):
+    @intrinsic
+    def tile_grid(typingctx, x, base, offs, w, wbase, wt, wq, y, ybase, ystride, rows, k0,
+                  Wq, OW, end):
+        if not _arrays_ok((x, w, y), offs):
+            return None
+        i = types.int64
+        sig = types.void(x, i, offs, w, i, i, i, y, i, i, i, i, i, i, i)
+        single = x.dtype == types.float32
+
+        def codegen(context, builder, sig, args):
+            accs, vty, L = _accumulate(context, builder, sig, args, cb, nv, single)
+            ya = context.make_array(sig.args[7])(context, builder, args[7])
+            ybase_, ystride_, rows_, k0_, Wq_, OW_, end_ = args[8:15]
+            i64, i32, i1 = ir.IntType(64), ir.IntType(32), ir.IntType(1)
+            mty = ir.VectorType(i1, L)
+            mstore = cgutils.get_or_insert_function(
+                builder.module,
+                ir.FunctionType(ir.VoidType(), [vty, vty.as_pointer(), i32, mty]),
+                f"llvm.masked.store.v{L}{'f32' if single else 'f64'}.p0")
+            lane = ir.Constant(ir.VectorType(i64, L), list(range(L)))
+            align = ir.Constant(i32, 4 if single else 8)
+            for v in range(nv):
+                # the vector's grid positions k .. k + L - 1: row r from column c,
+                # then (lanes j >= Wq - c) row r + 1 from column 0
+                k = builder.add(k0_, ir.Constant(i64, v * L))
+                r = builder.sdiv(k, Wq_)
+                c = builder.sub(k, builder.mul(r, Wq_))
+                left = builder.sub(end_, k)                  # lanes before the end
+                na = builder.sub(OW_, c)
+                na = builder.select(builder.icmp_signed("<", left, na), left, na)
+                mask_a = builder.icmp_signed("<", lane, _splat(builder, na, i64, L))
+                jb = builder.sub(Wq_, c)
+                nb = builder.add(jb, OW_)
+                nb = builder.select(builder.icmp_signed("<", left, nb), left, nb)
+                mask_b = builder.and_(
+                    builder.icmp_signed(">=", lane, _splat(builder, jb, i64, L)),
+                    builder.icmp_signed("<", lane, _splat(builder, nb, i64, L)))
+                off_a = builder.add(builder.mul(r, OW_), c)
+                off_b = builder.sub(builder.add(off_a, OW_), Wq_)
+                for q in range(cb):
+                    # rows beyond ``rows`` (padding channels) are not stored
+                    live = builder.icmp_signed("<", ir.Constant(i64, q), rows_)
+                    ma = builder.and_(mask_a, _splat(builder, live, i1, L))
+                    mb = builder.and_(mask_b, _splat(builder, live, i1, L))
+                    qb = builder.add(ybase_, builder.mul(ir.Constant(i64, q), ystride_))
+                    pa = builder.bitcast(builder.gep(ya.data, [builder.add(qb, off_a)]),
+                                         vty.as_pointer())
+                    pb = builder.bitcast(builder.gep(ya.data, [builder.add(qb, off_b)]),
+                                         vty.as_pointer())
+                    builder.call(mstore, [accs[q * nv + v], pa, align, ma])
+                    builder.call(mstore, [accs[q * nv + v], pb, align, mb])
+            return context.get_dummy_value()
+        return sig, codegen
+    return tile_grid
+
+
 #: the micro-kernel of this machine's tile shape (``CB`` x ``V`` vectors)
 tile = _make_tile(CB, V)
+#: the same sums, stored straight into an output plane (see ``tile_grid``'s use
+#: in ``kernels.nn_tile``): grid position ``k`` of row ``q`` goes to
+#: ``y[ybase + q*ystride + (k // Wq)*OW + k % Wq]`` when ``k % Wq < OW``,
+#: ``k < end`` and ``q < rows``; needs ``Wq >= L`` (a vector spans two rows at most)
+tile_grid = _make_tile_grid(CB, V)
