@@ -707,3 +707,29 @@ def test_workers_reach_blas(cid, monkeypatch):
         want = min(workers, jitconv._config.CPUS)
         assert all(s == {want} for s in seen), (workers, seen)
     assert blas_threads() == before
+
+
+def test_negative_padding_of_reduced_problems():
+    """The stride-1 input gradient with padding beyond the kernel's reach is a
+    forward convolution with negative padding (a crop): every forward candidate
+    that supports it computes it."""
+    from jitconv import _planner
+    from jitconv._validate import nn as check_nn
+    from jitconv.algorithms import REGISTRY
+    rng = np.random.default_rng(44)
+    for nd, xs, ws, pad in [(2, (2, 3, 12, 21), (4, 3, 3, 3), 3), (1, (2, 4, 40), (5, 4, 2), 2),
+                            (2, (1, 2, 9, 30), (3, 2, 1, 3), (1, 2))]:
+        w = rng.standard_normal(ws)
+        gy = rng.standard_normal(CONV[nd](np.zeros(xs), w, padding=pad).shape)
+        ref = ref_transpose(gy, w, padding=pad)
+        call = check_nn.input_grad_call(nd, gy, w, xs, 1, pad, 1, 1, False, 2)
+        red = REGISTRY.get("nn-as-conv")
+        sub = red.reduce(call.problem)
+        assert min(sub.geo.pad) < 0
+        ops = red.operands(call.problem, *call.operands)
+        ran = 0
+        for c in REGISTRY.supporting(sub):
+            out = _planner.PLANNER.invoke(c, sub, ops)
+            close(out.reshape(ref.shape), ref, np.float64)
+            ran += c.id in ("nn-tile", "nn-winograd4")
+        assert ran >= 1

@@ -103,8 +103,8 @@ def _rows(x, xr, n, c0, nc, ty0, R, lay):
     PH, PW = lay[4], lay[5]
     H, W = x.shape[2], x.shape[3]
     Wp = xr.shape[3]
-    lo = min(PW, Wp)
-    hi = min(W + PW, Wp)
+    lo = min(max(PW, 0), Wp)            # columns inside x (PW < 0: a crop)
+    hi = max(min(W + PW, Wp), lo)
     for c in range(nc):
         for pa in range(4):
             for ry in range(xr.shape[2]):
@@ -116,7 +116,7 @@ def _rows(x, xr, n, c0, nc, ty0, R, lay):
                 for v in range(lo):
                     xr[pa, c, ry, v] = 0
                 for v in range(hi - lo):
-                    xr[pa, c, ry, lo + v] = x[n, c0 + c, h, v]
+                    xr[pa, c, ry, lo + v] = x[n, c0 + c, h, lo - PW + v]
                 for v in range(hi, Wp):
                     xr[pa, c, ry, v] = 0
 
