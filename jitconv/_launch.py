@@ -21,6 +21,7 @@ The one thread knob (``workers=``, ``jitconv.set_workers``) also reaches BLAS:
 ``blas_threads`` sets OpenBLAS's (or MKL's) thread count through threadpoolctl
 around every candidate that calls it.
 """
+import itertools
 import os
 import threading
 import warnings
@@ -112,6 +113,53 @@ def launch(par, ser, args, workers, parallel=True, trace=None):
     finally:
         numba.set_num_threads(prev)
         THREADS.give(k)
+
+
+def spread(fn, n, workers):
+    """Run ``fn(i)`` for ``i < n`` on up to ``workers`` threads (the caller's
+    among them), each taking the next ``i`` as it finishes one.
+
+    For drivers whose independent pieces call serial kernels and BLAS (the
+    GEMM paths of ``jitconv.nn``): each piece's kernels release the GIL, and
+    BLAS runs on one thread per piece inside, so that the pieces, not one
+    BLAS call at a time, use the cores. Threads come from the process budget
+    (``THREADS``), like a parallel kernel's; with fewer than two free, or
+    ``n < 2``, the pieces run in order on the caller's thread. The first
+    exception of a piece is raised after every thread has stopped. Returns
+    the number of threads used.
+    """
+    k = 0
+    if n > 1 and parallel_ok(workers):
+        k = THREADS.take(min(workers, n))
+    if k < 2:
+        for i in range(n):
+            fn(i)
+        return 1
+    nxt = itertools.count()       # next() on a count is atomic under the GIL
+    errors = []
+
+    def work():
+        try:
+            while not errors:
+                i = next(nxt)
+                if i >= n:
+                    return
+                fn(i)
+        except BaseException as exc:  # noqa: BLE001 - re-raised by the caller below
+            errors.append(exc)
+    try:
+        with blas_threads(1):
+            threads = [threading.Thread(target=work, daemon=True) for _ in range(k - 1)]
+            for t in threads:
+                t.start()
+            work()
+            for t in threads:
+                t.join()
+    finally:
+        THREADS.give(k)
+    if errors:
+        raise errors[0]
+    return k
 
 
 def call(fn, *args):
