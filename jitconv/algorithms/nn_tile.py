@@ -150,7 +150,7 @@ def tile_estimate(p):
         macs = macs * lay.Q / (chunks * lay.CH)
     packed = planes * chunks * lay.Cg * lay.KD * len(lay.phases) * lay.PL
     work = macs / cost.TILE_MACS[item] + (packed + math.prod(p.oshape)) * cost.TILE_COPY
-    return 20e-6 + work / cost.speedup(cost.threads(p), planes * chunks)
+    return 25e-6 + work / cost.speedup(cost.threads(p), planes * chunks)
 
 
 class Tile(Candidate):

@@ -121,11 +121,10 @@ class Winograd4(Candidate):
         tasks = p.groups * p.xshape[0] * -(-TH // R)
         positions = tasks * Pq
         macs = 36 * tasks * -(-R * Uq // width) * width * nblk * _tile.CB * Cg
-        # transforms: ~4 packed + 12 + 36 written per tile and input channel,
-        # 36 + 24 + 16 per tile and output channel (calibrated on W10)
-        moved = positions * (52 * Cg + 92 * cog)
-        work = macs / cost.TILE_MACS[item] + moved * cost.TILE_COPY
-        return 30e-6 + work / cost.speedup(cost.threads(p), tasks)
+        scale = item / 4      # float64: the transforms move twice the bytes
+        work = (macs / cost.TILE_MACS[item] + tasks * cost.WINO_TASK
+                + positions * (Cg * cost.WINO_IN + nblk * _tile.CB * cost.WINO_OUT) * scale)
+        return 60e-6 + work / cost.speedup(cost.threads(p), tasks)
 
     def run(self, p, x, w):
         return conv_winograd4(p, x, w)
