@@ -233,4 +233,3 @@ tile = _make_tile(CB, V)
 #: ``y[ybase + q*ystride + (k // Wq)*OW + k % Wq]`` when ``k % Wq < OW``,
 #: ``k < end`` and ``q < rows``; needs ``Wq >= L`` (a vector spans two rows at most)
 tile_grid = _make_tile_grid(CB, V)
-
