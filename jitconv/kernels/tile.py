@@ -45,6 +45,10 @@ broadcasts per 24 FMAs. Measured on one core of the reference machine
 oneDNN; 4 x 4 and 8 x 2 tiles ran 2-5% slower. Without AVX-512 (16 vector
 registers of 8 float32) the tile is 4 x 3 vectors, so that it still fits in
 registers.
+
+numba's on-disk cache keys a kernel on its own module's file: after
+changing this one, touch ``kernels/nn_tile.py`` and ``kernels/nn_winograd4.py``
+(as for ``_options``), or their cached code keeps the old micro-kernel.
 """
 import llvmlite.binding as _llvm
 from llvmlite import ir
