@@ -83,13 +83,17 @@ def parallel_ok(workers):
     return workers > 1 and not FORKED_AFTER_OMP
 
 
-def launch(par, ser, args, workers, parallel=True, trace=None):
+def launch(par, ser, args, workers, parallel=True, trace=None, dynamic=False):
     """Run kernel ``par`` on up to ``workers`` threads, or its serial twin ``ser``.
 
     Threads come from the process-wide budget (``THREADS``); with fewer than
     two free, after a fork of an OpenMP parent, or when ``parallel`` is false,
     the serial twin runs. ``trace``: path name recorded as ``trace-serial`` /
-    ``trace-parallel``.
+    ``trace-parallel``. ``dynamic``: the parallel loop's iterations are handed
+    out one at a time as threads finish them (numba's ``parallel_chunksize(1)``)
+    instead of in one static share per thread: for loops of few, coarse tasks,
+    where a thread slowed by another process would otherwise leave its share
+    to finish alone.
     """
     k = 0
     if parallel and parallel_ok(workers):
@@ -102,6 +106,7 @@ def launch(par, ser, args, workers, parallel=True, trace=None):
     if trace:
         _trace.record(trace + "-parallel")
     prev = numba.get_num_threads()
+    chunk = numba.set_parallel_chunksize(1) if dynamic else None
     try:
         numba.set_num_threads(k)
         if THREADS.layer is None:
@@ -111,6 +116,8 @@ def launch(par, ser, args, workers, parallel=True, trace=None):
         else:
             call(par, *args)
     finally:
+        if chunk is not None:
+            numba.set_parallel_chunksize(chunk)
         numba.set_num_threads(prev)
         THREADS.give(k)
 

@@ -121,7 +121,8 @@ def main(argv=None):
             print("| | wall ms | / torch best | CPU ms | / torch best |")
             print("|---|---:|---:|---:|---:|")
             for name, (wl, cp) in sorted(res.items(), key=lambda kv: kv[1][0]):
-                print(f"| {name} | {wl * 1e3:.1f} | {wl / bw:.2f} | {cp * 1e3:.1f} | {cp / bc:.2f} |")
+                print(f"| {name} | {wl * 1e3:.1f} | {wl / bw:.2f} | {cp * 1e3:.1f} "
+                      f"| {cp / bc:.2f} |")
                 walls[(wid, name, t)] = wl
             print()
     if len(threads) > 1 and 1 in threads:

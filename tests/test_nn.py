@@ -717,7 +717,8 @@ def test_workers_reach_blas(cid, monkeypatch):
             nn.conv2d(x, w, padding=1, workers=workers)
         assert ran == [cid] and seen, (ran, seen)
         want = min(workers, jitconv._config.CPUS)
-        assert all(len(b) == 1 and max(b) * at_once <= want for b, at_once in seen), (workers, seen)
+        assert all(len(b) == 1 and max(b) * at_once <= want
+                   for b, at_once in seen), (workers, seen)
     assert blas_threads() == before
 
 

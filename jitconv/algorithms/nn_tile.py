@@ -134,7 +134,8 @@ def conv_tile(p, x, w):
     args = (_launch.readonly(x), _launch.readonly(weights(w, lay)), offs, y, arr, php, pwp)
     tasks = p.xshape[0] * p.groups * p.geo.out[0] * -(-lay.Q // lay.CH)
     parallel = tasks > 1 and p.macs >= _config.SERIAL_WORK
-    _launch.launch(_k.conv_parallel, _k.conv_serial, args, p.workers, parallel, "nn-tile")
+    _launch.launch(_k.conv_parallel, _k.conv_serial, args, p.workers, parallel, "nn-tile",
+                   dynamic=True)
     return y
 
 

@@ -100,7 +100,7 @@ def conv_winograd4(p, x, w):
     tasks = p.groups * p.xshape[0] * -(-int(lay[6]) // int(lay[9]))
     parallel = tasks > 1 and p.macs >= _config.SERIAL_WORK
     _launch.launch(_k.winograd4_parallel, _k.winograd4_serial, args, p.workers, parallel,
-                   "nn-winograd4")
+                   "nn-winograd4", dynamic=True)
     return y
 
 
