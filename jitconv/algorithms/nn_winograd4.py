@@ -36,9 +36,10 @@ ERROR_FACTOR = 20
 #: F(4x4, 3x3) weight transform (interpolation points 0, -1, 1, -2, 2, inf)
 _G = np.array([[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6],
                [1 / 24, 1 / 12, 1 / 6], [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]])
-#: bytes of a task's transformed input and products (36 x channels x tiles):
-#: they stay in the core's L2 while the products run
-TASK_BYTES = 2 << 20
+#: bytes of a task's transformed input (36 x input channels x tile positions)
+#: and of the products of the output channels it holds at a time: within the
+#: core's 1 MiB L2 (W10, one thread: 58.6-59 ms at 640-800 KiB, 60-67 ms at 2 MiB)
+TASK_BYTES = 800 << 10
 #: tasks per thread at least, when the problem has them
 TASKS_PER_THREAD = 4
 
@@ -62,7 +63,10 @@ def layout(p, threads=1):
     for R in range(1, TH + 1):
         Pq = (R + 1) * Uq                       # a channel's plane of V
         PM = max(Pq, -(-R * Uq // width) * width)   # an output channel's plane of M
-        if R > 1 and 36 * (Cg * Pq + nblk * _tile.CB * PM) * item > TASK_BYTES:
+        # M holds the products of NB blocks of output channels at a time
+        NB = max(1, min(nblk, (TASK_BYTES - 36 * Cg * Pq * item)
+                        // (36 * _tile.CB * PM * item)))
+        if R > 1 and 36 * (Cg * Pq + NB * _tile.CB * PM) * item > TASK_BYTES:
             break
         tasks = p.groups * N * -(-TH // R)
         if tasks < TASKS_PER_THREAD * threads and best is not None:
@@ -70,10 +74,10 @@ def layout(p, threads=1):
         # micro-kernel columns computed, and transform positions
         work = tasks * (-(-R * Uq // width) * width + 0.3 * Pq)
         if best is None or work < best[0]:
-            best = (work, R, Pq, PM)
-    _, R, Pq, PM = best
+            best = (work, R, Pq, PM, NB)
+    _, R, Pq, PM, NB = best
     return _launch.readonly(np.array([Cg, cog, nblk, p.groups, p.geo.pad[1], p.geo.pad[2], TH,
-                                      TW, Uq, R, Pq, width, PM], np.int64))
+                                      TW, Uq, R, Pq, width, PM, NB], np.int64))
 
 
 def transformed(w, groups, nblk):

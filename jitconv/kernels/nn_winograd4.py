@@ -6,29 +6,32 @@ points 0, -1, 1, -2, 2, inf): 36 multiplies per tile and channel pair
 instead of 144 (4x fewer). ``U = G g G^T`` is computed by the driver
 (``algorithms.nn_winograd4``) in float64 and rounded once.
 
-The tiles of all images form one grid: row ``r = n*(TH + 1) + ty``, pitch
-``Uq = TW + 1``, position ``j = r*Uq + tx``. The extra row and column of
-each image hold the lower and right halves of the last tiles' inputs; their
-own tiles are computed and dropped (W10: 15 x 15 positions for 14 x 14
-tiles). A task takes one group and a chunk of ``CHW``
-consecutive positions and runs three stages on buffers of its own:
+A task takes one group, one image and a block of ``R`` tile rows; its tile
+positions are ``j = ty*Uq + tx`` with the pitch ``Uq = TW + 1`` (the extra
+column is computed and dropped: the last tile of a row reads 2 columns
+beyond it). Three stages run on buffers of the task's own:
 
-1. per input channel: the 16 phases ``(h % 4, w % 4)`` of the zero-padded
-   input window the chunk reads, packed so that the element ``(a, b)`` of
-   every tile is one unit-stride row, then ``B^T d B`` in two passes of
-   vectorised loops over the tiles: ``V[xi, c, j]``;
+1. per block of ``CX`` input channels: the zero-padded input rows the tiles
+   read, split by row phase ``h % 4`` (whole-row copies), then ``B^T d B``
+   in two passes, each one flat loop over (channel, tile row, column): the
+   rows pass over unit-stride rows, the columns pass with stride-4 loads
+   (LLVM's interleaved groups): ``V[xi, c, j]``, one plane of ``Pq =
+   (R + 1)*Uq`` positions per channel;
 2. per transform point ``xi``: ``M[xi] = U[xi] @ V[xi]``, a GEMM on register
-   tiles (``kernels.tile``): channels are the taps, the chunk's tiles the
-   columns;
-3. per output channel: ``A^T M A`` in two passes, stored into ``y`` (tiles
-   beyond the output cropped).
+   tiles (``kernels.tile``): channels are the taps, the tiles the columns;
+   ``NB`` blocks of ``CB`` output channels at a time, so that ``V`` and
+   ``M`` stay in the core's L2;
+3. per output channel of those blocks: ``A^T M A`` in two passes, one flat
+   loop over (channel, position), stored into ``y`` (interleaved stride-4
+   stores; tiles beyond the output cropped).
 
-Error (float32, measured against float64 on the ResNet 3x3 layer W10):
-at most 15 eps * sum |w x| per output against 0.8 for the direct sum (the
-transforms multiply by up to 8 and add up to 36 terms); the driver states
-and the tests check the bound. Results do not depend on the chunking nor on
-the thread count. No allocation in the parallel loop beyond the task's
-buffers; nothing raises; the input is only read.
+Constants (2, 4, 5, 8) come in an array of the data's dtype: an integer
+literal would make numba compute the transforms in float64 (and twice as
+slowly). Error: see ``algorithms.nn_winograd4`` (the bound, and what the
+tests check); on W10 in float32 at most about 20 eps * sum |w x| per output,
+the direct sum 0.8. Results do not depend on the blocking nor on the thread
+count. No allocation in the parallel loop beyond the task's buffers;
+nothing raises; the input is only read.
 """
 import numpy as np
 from numba import njit, prange
@@ -36,7 +39,7 @@ from numba import njit, prange
 from ._options import PARALLEL_FMA as PARALLEL, SERIAL_FMA as SERIAL, enable_cache
 from .tile import CB, tile
 
-# lay: [Cg, cog, nblk, groups, PH, PW, TH, TW, Uq, R, Pq, width, PM]
+# lay: [Cg, cog, nblk, groups, PH, PW, TH, TW, Uq, R, Pq, width, PM, NB]
 
 
 @njit(**SERIAL)
@@ -155,15 +158,16 @@ def _input(x, xr, tmp, V, n, c0, Cg, ty0, R, lay, k):
 
 
 @njit(**SERIAL)
-def _output(M, s, yb, y, n, co0, cog, b, ty0, R, lay, k):
-    """``y`` tiles of the task for the output channels of block ``b``:
-    ``A^T M A`` over the block's rows of ``M`` as one flat index, then cropped."""
+def _output(M, s, yb, y, n, co0, cog, b, mb, ty0, R, lay, k):
+    """``y`` tiles of the task for the output channels of block ``b``, whose
+    products are block ``mb`` of ``M``: ``A^T M A`` over the block's rows of
+    ``M`` as one flat index, then cropped."""
     TW, Uq = lay[7], lay[8]
     OH, OW = y.shape[2], y.shape[3]
     PM = M.shape[2]
     K = CB * PM
     Mf = M.reshape(36, -1)
-    k0 = b * K
+    k0 = mb * K
     for bb in range(6):
         _at(Mf[bb, k0:k0 + K], Mf[6 + bb, k0:k0 + K], Mf[12 + bb, k0:k0 + K],
             Mf[18 + bb, k0:k0 + K], Mf[24 + bb, k0:k0 + K], Mf[30 + bb, k0:k0 + K],
@@ -228,20 +232,24 @@ def _task(x, U, offs, y, t, lay):
     for v in range(36 * Cg * Pq, Vb.shape[0]):
         Vb[v] = 0
     V = Vb[:36 * Cg * Pq].reshape(36, Cg, Pq)
-    M = np.empty((36, nblk * CB, PM), x.dtype)
+    NB = lay[13]                  # blocks of output channels whose products M holds
+    M = np.empty((36, NB * CB, PM), x.dtype)
     k = np.empty(4, x.dtype)      # 2, 4, 5, 8 in the data's dtype
     k[0], k[1], k[2], k[3] = 2, 4, 5, 8
     _input(x, xr, tmp, V, n, g * Cg, Cg, ty0, R, lay, k)
     Mf = M.reshape(-1)
-    for xi in range(36):
-        for jt in range(0, J, width):
-            for b in range(nblk):
-                tile(Vb, xi * Cg * Pq + jt, offs, U, ((g * 36 + xi) * nblk + b) * Cg * CB,
-                     CB, 1, Mf, (xi * nblk * CB + b * CB) * PM + jt, PM)
     s = np.empty((24, CB * PM), x.dtype)
     yb = np.empty((16, CB * PM), x.dtype)
-    for b in range(nblk):
-        _output(M, s, yb, y, n, g * cog, cog, b, ty0, R, lay, k)
+    for b0 in range(0, nblk, NB):
+        nb = min(NB, nblk - b0)
+        for xi in range(36):
+            for jt in range(0, J, width):
+                for mb in range(nb):
+                    tile(Vb, xi * Cg * Pq + jt, offs, U,
+                         ((g * 36 + xi) * nblk + b0 + mb) * Cg * CB, CB, 1, Mf,
+                         (xi * NB * CB + mb * CB) * PM + jt, PM)
+        for mb in range(nb):
+            _output(M, s, yb, y, n, g * cog, cog, b0 + mb, mb, ty0, R, lay, k)
 
 
 @njit(**PARALLEL)
