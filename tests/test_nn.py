@@ -746,3 +746,40 @@ def test_negative_padding_of_reduced_problems():
             close(out.reshape(ref.shape), ref, np.float64)
             ran += c.id in ("nn-tile", "nn-winograd4")
         assert ran >= 1
+
+
+def test_register_tiles_without_avx512(run_python):
+    """On a CPU without AVX-512 (here: numba told to compile for Haswell) the
+    micro-kernel takes the 4 x 3 tile of 8-lane vectors; nn-tile (both store
+    paths) and nn-winograd4 still give the reference's results (float32: the
+    IR is the same for float64 with half the lanes)."""
+    code = r"""
+import json, numpy as np, jitconv
+from numpy.lib.stride_tricks import sliding_window_view as windows
+from jitconv import nn
+from jitconv.kernels import tile
+
+def ref(x, w, stride=1, padding=0, groups=1):
+    xp = np.pad(x.astype(float), [(0, 0), (0, 0)] + [(padding, padding)] * 2)
+    win = windows(xp, w.shape[2:], axis=(2, 3))[:, :, ::stride, ::stride]
+    cg, cog = w.shape[1], w.shape[0] // groups
+    return np.concatenate([np.einsum("nchwij,ocij->nohw", win[:, g * cg:(g + 1) * cg],
+                                     w[g * cog:(g + 1) * cog].astype(float))
+                           for g in range(groups)], axis=1)
+
+rng = np.random.default_rng(0)
+errs = []
+for cid, xs, ws, kw, dt in [
+        ("nn-tile", (2, 3, 30, 41), (9, 3, 7, 7), dict(stride=2, padding=3), np.float32),
+        ("nn-tile", (1, 4, 7, 6), (6, 2, 3, 3), dict(padding=1, groups=2), np.float32),
+        ("nn-winograd4", (2, 5, 19, 22), (7, 5, 3, 3), dict(padding=1), np.float32)]:
+    x, w = rng.standard_normal(xs).astype(dt), rng.standard_normal(ws).astype(dt)
+    with jitconv.force(cid):
+        y = nn.conv2d(x, w, workers=1, **kw)   # the serial kernels: half the compile time
+    r = ref(x, w, **kw)
+    errs.append(float(np.abs(y - r).max() / np.abs(r).max()))
+print(json.dumps({"shape": [tile.CB, tile.V, tile.LANES32], "errs": errs}))
+"""
+    out = run_python(code, NUMBA_CPU_NAME="haswell", JITCONV_NUMBA_CACHE="0")
+    assert out["shape"] == [4, 3, 8]
+    assert max(out["errs"]) < 2e-5, out

@@ -51,12 +51,26 @@ changing this one, touch ``kernels/nn_tile.py`` and ``kernels/nn_winograd4.py``
 (as for ``_options``), or their cached code keeps the old micro-kernel.
 """
 import llvmlite.binding as _llvm
+import numba
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-_AVX512 = bool(_llvm.get_host_cpu_features().get("avx512f", False))
+def _avx512():
+    """Whether numba compiles for a CPU with AVX-512 (32 vector registers):
+    the host's features, or those numba was told to target
+    (``NUMBA_CPU_NAME``/``NUMBA_CPU_FEATURES``, e.g. for a portable cache)."""
+    features = numba.config.CPU_FEATURES
+    if features:
+        return "+avx512f" in features.split(",")
+    name = numba.config.CPU_NAME
+    if name and name != "host":
+        return False      # a named target: the shape that fits 16 registers
+    return bool(_llvm.get_host_cpu_features().get("avx512f", False))
+
+
+_AVX512 = _avx512()
 #: float32 lanes of one vector register (float64: half)
 LANES32 = 16 if _AVX512 else 8
 #: output rows (broadcast weights) and vectors per row of the tile
