@@ -176,16 +176,16 @@ def _task(x, wt, offs, y, t, lay, php, pwp):
         # straight into y's rows (masked stores drop the grid's extra columns)
         yf = y.reshape(-1)
         ystride = OD * OH * OW
-        for kt in range(0, m, width):
-            for b in range(nblk):
+        for b in range(nblk):          # a block's weights stay in L1 over the chunk
+            for kt in range(0, m, width):
                 co = g * cog + b * CB
                 tile_grid(xb, kt, offs, wt, ((g * nblk + b) * T) * CB, CB, 1, yf,
                           ((n * y.shape[1] + co) * OD + od) * OH * OW, ystride,
                           min(CB, cog - b * CB), k0 + kt, Wq, OW, k0 + m)
         return
     ob = np.empty(nblk * CB * CH, x.dtype)
-    for kt in range(0, m, width):
-        for b in range(nblk):
+    for b in range(nblk):
+        for kt in range(0, m, width):
             tile(xb, kt, offs, wt, ((g * nblk + b) * T) * CB, CB, 1, ob, b * CB * CH + kt, CH)
     # the grid's valid columns into y
     for row in range(k0 // Wq, (k0 + m - 1) // Wq + 1):

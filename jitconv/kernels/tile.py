@@ -209,12 +209,20 @@ def _make_tile_grid(cb, nv):
                 f"llvm.masked.store.v{L}{'f32' if single else 'f64'}.p0")
             lane = ir.Constant(ir.VectorType(i64, L), list(range(L)))
             align = ir.Constant(i32, 4 if single else 8)
+            r = c = None
             for v in range(nv):
                 # the vector's grid positions k .. k + L - 1: row r from column c,
-                # then (lanes j >= Wq - c) row r + 1 from column 0
+                # then (lanes j >= Wq - c) row r + 1 from column 0; one division
+                # per tile, then steps of L <= Wq
                 k = builder.add(k0_, ir.Constant(i64, v * L))
-                r = builder.sdiv(k, Wq_)
-                c = builder.sub(k, builder.mul(r, Wq_))
+                if v == 0:
+                    r = builder.sdiv(k, Wq_)
+                    c = builder.sub(k, builder.mul(r, Wq_))
+                else:
+                    c = builder.add(c, ir.Constant(i64, L))
+                    wrap = builder.icmp_signed(">=", c, Wq_)
+                    c = builder.select(wrap, builder.sub(c, Wq_), c)
+                    r = builder.select(wrap, builder.add(r, ir.Constant(i64, 1)), r)
                 left = builder.sub(end_, k)                  # lanes before the end
                 na = builder.sub(OW_, c)
                 na = builder.select(builder.icmp_signed("<", left, na), left, na)
