@@ -21,6 +21,7 @@ The one thread knob (``workers=``, ``jitconv.set_workers``) also reaches BLAS:
 ``blas_threads`` sets OpenBLAS's (or MKL's) thread count through threadpoolctl
 around every candidate that calls it.
 """
+import itertools
 import os
 import threading
 import warnings
@@ -82,13 +83,17 @@ def parallel_ok(workers):
     return workers > 1 and not FORKED_AFTER_OMP
 
 
-def launch(par, ser, args, workers, parallel=True, trace=None):
+def launch(par, ser, args, workers, parallel=True, trace=None, dynamic=False):
     """Run kernel ``par`` on up to ``workers`` threads, or its serial twin ``ser``.
 
     Threads come from the process-wide budget (``THREADS``); with fewer than
     two free, after a fork of an OpenMP parent, or when ``parallel`` is false,
     the serial twin runs. ``trace``: path name recorded as ``trace-serial`` /
-    ``trace-parallel``.
+    ``trace-parallel``. ``dynamic``: the parallel loop's iterations are handed
+    out one at a time as threads finish them (numba's ``parallel_chunksize(1)``)
+    instead of in one static share per thread: for loops of few, coarse tasks,
+    where a thread slowed by another process would otherwise leave its share
+    to finish alone.
     """
     k = 0
     if parallel and parallel_ok(workers):
@@ -101,6 +106,7 @@ def launch(par, ser, args, workers, parallel=True, trace=None):
     if trace:
         _trace.record(trace + "-parallel")
     prev = numba.get_num_threads()
+    chunk = numba.set_parallel_chunksize(1) if dynamic else None
     try:
         numba.set_num_threads(k)
         if THREADS.layer is None:
@@ -110,6 +116,8 @@ def launch(par, ser, args, workers, parallel=True, trace=None):
         else:
             call(par, *args)
     finally:
+        if chunk is not None:
+            numba.set_parallel_chunksize(chunk)
         numba.set_num_threads(prev)
         THREADS.give(k)
 
@@ -136,7 +144,9 @@ def spread(fn, n, workers, trace=None):
     child forked after the parent used GNU OpenMP, the items run here, in
     order. Results keep their item's place, so a caller that combines them
     in order gets the same answer for any thread count. The first exception
-    of an item is raised after every thread stopped.
+    of an item is raised after every thread stopped. While the threads run,
+    BLAS runs on one thread inside each item (the GEMM paths of
+    ``jitconv.nn``: the items, not one BLAS call at a time, use the cores).
     """
     k = 0
     if n > 1 and parallel_ok(workers):
@@ -163,10 +173,11 @@ def spread(fn, n, workers, trace=None):
             except BaseException as exc:  # noqa: BLE001 - re-raised by the caller
                 failed.append(exc)
     try:
-        futures = [_pool().submit(work) for _ in range(k - 1)]
-        work()
-        for f in futures:
-            f.result()
+        with blas_threads(1):
+            futures = [_pool().submit(work) for _ in range(k - 1)]
+            work()
+            for f in futures:
+                f.result()
     finally:
         THREADS.give(k)
     if failed:

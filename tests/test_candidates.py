@@ -208,6 +208,10 @@ NN_CASES = [
     (3, (2, 3, 11, 11, 11), (1, 3, 1, 3, 3), 1, 0, 1, 1),  # a 1x3x3 kernel with depth
     (3, (1, 2, 6, 7, 5), (3, 2, 3, 3, 3), 1, 1, 1, 1),
     (3, (1, 2, 7, 6, 6), (2, 2, 2, 3, 1), 2, 1, 1, 1),
+    # rows of at least one vector: nn-tile's masked stores, the stem's stride-2 phase pairs
+    (2, (1, 3, 21, 40), (10, 3, 7, 7), 2, 3, 1, 1),
+    (1, (2, 5, 70), (9, 5, 9), 1, 4, 1, 1),
+    (2, (1, 4, 18, 22), (9, 4, 3, 3), 1, 1, 1, 1),    # Winograd F(4x4): several tile rows
 ]
 
 

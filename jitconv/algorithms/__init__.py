@@ -21,7 +21,9 @@ from .nn_direct import Direct as NNDirect
 from .nn_fft import FFTConv as NNFFT
 from .nn_gemm import Gemm as NNGemm, Grid as NNGrid
 from .nn_grad import AsConv as NNAsConv, Col2im as NNCol2im, WeightGemm as NNWeightGemm
+from .nn_tile import Tile as NNTile
 from .nn_winograd import Winograd as NNWinograd
+from .nn_winograd4 import Winograd4 as NNWinograd4
 from .overlap import OverlapAdd
 from .separable import Separable
 
@@ -36,7 +38,7 @@ REGISTRY = Registry([
     FilterSeparable(), FilterFFT(), FilterLine32Serial(), FilterLine32(), FilterBoxSerial(),
     FilterBox(),
     # CNN ops
-    NNGemm(), NNGrid(), NNDirect(), NNWinograd(), NNFFT(),
+    NNGemm(), NNGrid(), NNTile(), NNDirect(), NNWinograd(), NNWinograd4(), NNFFT(),
     NNCol2im(), NNAsConv(), NNWeightGemm(),
 ])
 

@@ -39,8 +39,9 @@ PARALLEL_FIXED = 150e-6
 FFT_FIXED = 100e-6
 
 #: multiply-adds per second of BLAS GEMM on im2col chunks, per thread (measured
-#: on the reference machine: ~80 GFLOP/s float32 with 2 threads, half in float64)
-GEMM_MACS = {4: 20e9, 8: 10e9}
+#: on the reference machine with one thread per chunk: ~80 GFLOP/s float32,
+#: half in float64; the im2col copy is modelled apart)
+GEMM_MACS = {4: 40e9, 8: 20e9}
 
 #: serial fractions (Amdahl) of the thread speed-ups: the direct kernels are
 #: compute-bound (1.9-2x measured from 1 to 2 threads on W4-W5), FFTs and
@@ -210,3 +211,20 @@ def threads(p):
 
 def itemsize(p):
     return np.dtype(p.dtype).itemsize
+
+
+#: multiply-adds per second of the register-tile micro-kernel (``nn-tile``,
+#: Winograd products), per thread, by itemsize: measured on one core of the
+#: reference machine (115 GFLOP/s on cache-resident data; 94-104 GFLOP/s on
+#: W10-W12 with packing and stores)
+TILE_MACS = {4: 50e9, 8: 25e9}
+#: seconds per element packed by ``nn-tile`` (a strided or contiguous copy)
+TILE_COPY = 0.6e-9
+#: seconds per (tile position, channel) of the F(4x4, 3x3) input transform
+#: (pack, two passes) and per (tile position, output row of a micro-kernel
+#: block) of the output transform (two passes, the store), float32, one
+#: thread; and per task (its buffers, its loops): measured on W10 and on a
+#: depthwise layer
+WINO_IN = 30e-9
+WINO_OUT = 18e-9
+WINO_TASK = 3e-6

@@ -5,6 +5,7 @@ Error: that of BLAS's dot products in the problem's dtype (float32 sums in
 float32, like PyTorch), ``<~ Cin*KV * eps * (|w| . |x|)`` per output.
 """
 import math
+import threading
 
 import numpy as np
 
@@ -12,10 +13,12 @@ from .. import _launch, _trace
 from ..kernels import nn as _k
 from . import cost
 from .base import Candidate
-from .nn_im2col import COLS_BYTES, chunks, im2col_chunks, region
+from .nn_im2col import COLS_BYTES, buffer, chunks, region
 
 
 def conv_gemm(x, w, groups, geo, workers):
+    """im2col + GEMM per chunk (``nn_im2col.chunks``) and group; the chunks run
+    on the call's threads (``_launch.spread``), each with its own buffer."""
     N = x.shape[0]
     Cout, Cg = w.shape[:2]
     cog = Cout // groups
@@ -23,9 +26,18 @@ def conv_gemm(x, w, groups, geo, workers):
     P = math.prod(geo.out)
     y = np.empty((N, Cout, P), x.dtype)
     wm = w.reshape(groups, cog, R)
-    _trace.record("nn-gemm")
-    for n0, B, p0, Pt, g, cols in im2col_chunks(x, Cg, groups, geo):
+    g_arr, xr = geo.array(), _launch.readonly(x)
+    items = [(n0, B, p0, Pt, g) for n0, B, p0, Pt in chunks(N, R, P, x.itemsize)
+             for g in range(groups)]
+    local = threading.local()
+
+    def one(i):
+        n0, B, p0, Pt, g = items[i]
+        local.buf, cols = buffer(getattr(local, "buf", None), (B, R, Pt), x.dtype)
+        _launch.call(_k.im2col, xr, cols, n0, g * Cg, g_arr, p0)
         np.matmul(wm[g], cols, out=y[n0:n0 + B, g * cog:(g + 1) * cog, p0:p0 + Pt])
+    _trace.record("nn-gemm")
+    _launch.spread(one, len(items), workers)
     return y.reshape((N, Cout) + geo.out)
 
 
@@ -49,13 +61,17 @@ def conv_grid(x, w, groups, geo, workers):
     slack = (KH - 1) * DH * Wp + (KW - 1) * DW + Wp
     Q = OD * Hp * Wp                               # grid positions
     Pt = min(Q, max(256, COLS_BYTES // (R * x.itemsize)))
-    cbuf = np.empty(R * Pt, x.dtype)
-    tbuf = np.empty(cog * Pt, x.dtype)
     # one image's input region, the reads of stride-1 outputs: per axis
     # [-P, -P + O + (K-1)*DIL), flattened per channel, ``slack`` zeros after
     # it for the reads of the dropped grid columns
     starts = [-p for p in geo.pad]
-    for n in range(N):
+    local = threading.local()
+
+    def image(n):
+        if getattr(local, "cbuf", None) is None:
+            local.cbuf = np.empty(R * Pt, x.dtype)
+            local.tbuf = np.empty(cog * Pt, x.dtype)
+        cbuf, tbuf = local.cbuf, local.tbuf
         flat = np.zeros((x.shape[1], Dp * Hp * Wp + slack), x.dtype)
         region(x[n], starts, flat[:, :Dp * Hp * Wp].reshape(x.shape[1], Dp, Hp, Wp))
         xp = _launch.readonly(flat)
@@ -67,6 +83,7 @@ def conv_grid(x, w, groups, geo, workers):
                 np.matmul(wm[g], c, out=t)
                 _launch.call(_k.grid_store, _launch.readonly(t), y[n], g * cog, q0, Hp, Wp,
                              OH, OW)
+    _launch.spread(image, N, workers)   # images on the call's threads
     return y
 
 

@@ -13,6 +13,7 @@ convolution) and weight gradient.
 Error: that of BLAS's dot products in the problem's dtype, as ``nn-gemm``.
 """
 import math
+import threading
 from dataclasses import replace
 
 import numpy as np
@@ -22,7 +23,13 @@ from .._problem import Geo
 from ..kernels import nn as _k
 from .base import Candidate, Reduction
 from .nn_gemm import gemm_estimate
-from .nn_im2col import buffer, chunks, im2col_chunks
+from .nn_im2col import buffer, chunks
+
+
+#: weight-gradient pieces at most (their partial sums are kept until added)
+PIECES = 64
+#: bytes of those partial sums at most
+PARTS_BYTES = 256 << 20
 
 
 def input_grad_col2im(dy, w, groups, geo, xshape, workers):
@@ -36,12 +43,21 @@ def input_grad_col2im(dy, w, groups, geo, xshape, workers):
     dyr = dy.reshape(N, Cout, P)
     g_arr = geo.array()
     _trace.record("nn-col2im")
-    buf = None
+    # one piece per block of images (its chunks scatter into the same images)
+    pieces = {}
     for n0, B, p0, Pt in chunks(N, R, P, dy.itemsize):
-        buf, cols = buffer(buf, (B, R, Pt), dy.dtype)
-        for g in range(groups):
-            np.matmul(wt[g], dyr[n0:n0 + B, g * cog:(g + 1) * cog, p0:p0 + Pt], out=cols)
-            _launch.call(_k.col2im, _launch.readonly(cols), dx, n0, g * Cg, g_arr, p0)
+        pieces.setdefault(n0, []).append((B, p0, Pt))
+    order = list(pieces)
+    local = threading.local()
+
+    def piece(i):
+        n0 = order[i]
+        for B, p0, Pt in pieces[n0]:
+            local.buf, cols = buffer(getattr(local, "buf", None), (B, R, Pt), dy.dtype)
+            for g in range(groups):
+                np.matmul(wt[g], dyr[n0:n0 + B, g * cog:(g + 1) * cog, p0:p0 + Pt], out=cols)
+                _launch.call(_k.col2im, _launch.readonly(cols), dx, n0, g * Cg, g_arr, p0)
+    _launch.spread(piece, len(order), workers)
     return dx
 
 
@@ -67,13 +83,32 @@ def weight_grad_gemm(x, dy, wshape, groups, geo, workers):
     cog = Cout // groups
     R = Cg * math.prod(geo.kernel)
     P = math.prod(geo.out)
-    dw = np.zeros((groups, cog, R), x.dtype)
     dyr = dy.reshape(N, Cout, P)
+    g_arr, xr = geo.array(), _launch.readonly(x)
     _trace.record("nn-wgrad-gemm")
-    for n0, B, p0, Pt, g, cols in im2col_chunks(x, Cg, groups, geo):
-        part = np.matmul(dyr[n0:n0 + B, g * cog:(g + 1) * cog, p0:p0 + Pt],
-                         cols.transpose(0, 2, 1))
-        dw[g] += part.sum(axis=0) if B > 1 else part[0]
+    items = list(chunks(N, R, P, x.itemsize))
+    # pieces: runs of consecutive chunks, as many as the budget of partial sums
+    # allows (fixed by the shapes: the sum's order, so its bits, do not depend
+    # on the thread count); their partial sums are added in order
+    S = max(1, min(len(items), PIECES, PARTS_BYTES // max(1, groups * cog * R * x.itemsize)))
+    bounds = [len(items) * k // S for k in range(S + 1)]
+    parts = [None] * S
+    local = threading.local()
+
+    def piece(k):
+        part = np.zeros((groups, cog, R), x.dtype)
+        for n0, B, p0, Pt in items[bounds[k]:bounds[k + 1]]:
+            local.buf, cols = buffer(getattr(local, "buf", None), (B, R, Pt), x.dtype)
+            for g in range(groups):
+                _launch.call(_k.im2col, xr, cols, n0, g * Cg, g_arr, p0)
+                prod = np.matmul(dyr[n0:n0 + B, g * cog:(g + 1) * cog, p0:p0 + Pt],
+                                 cols.transpose(0, 2, 1))
+                part[g] += prod.sum(axis=0) if B > 1 else prod[0]
+        parts[k] = part
+    _launch.spread(piece, S, workers)
+    dw = parts[0]
+    for part in parts[1:]:
+        dw += part
     return dw.reshape(wshape)
 
 

@@ -23,7 +23,14 @@ COLS_BYTES = 4 << 20
 
 def chunks(N, R, P, item):
     """Yield ``(n0, B, p0, Pt)`` chunks of images and output positions whose
-    im2col matrix ``(B, R, Pt)`` takes about ``COLS_BYTES``."""
+    im2col matrix ``(B, R, Pt)`` takes about ``COLS_BYTES``.
+
+    The GEMM drivers run their chunks on the call's threads
+    (``_launch.spread``): each thread copies its chunk (a serial kernel) and
+    multiplies it with BLAS on one thread, so that copies and products of
+    different chunks overlap on all the cores. (One BLAS call at a time on
+    all threads, with the copies in between on the calling thread, left the
+    copies serial: an Amdahl bound at 16-64 cores.)"""
     per_image = R * P * item
     if per_image <= COLS_BYTES:
         B = max(1, min(N, COLS_BYTES // max(per_image, 1)))
@@ -48,26 +55,6 @@ def buffer(buf, shape, dtype):
 def enough_work(N, R, P):
     """Whether a parallel kernel is worth its launch for ``N*R*P`` multiply-adds."""
     return N * R * P >= _config.SERIAL_WORK
-
-
-def im2col_chunks(x, Cg, groups, geo):
-    """``(n0, B, p0, Pt, g, cols)`` for every chunk (``chunks``) and group:
-    the im2col matrix ``(B, Cg*KV, Pt)``, in one reused buffer.
-
-    im2col runs on the calling thread on purpose: the GEMM that follows runs
-    on OpenBLAS's threads, which spin for a while after each call; a numba
-    parallel region in between fights them for the cores (W10 per image:
-    parallel im2col + GEMM 8.6 ms, serial 4.9 ms).
-    """
-    R = Cg * math.prod(geo.kernel)
-    P = math.prod(geo.out)
-    g_arr, xr = geo.array(), _launch.readonly(x)
-    buf = None
-    for n0, B, p0, Pt in chunks(x.shape[0], R, P, x.itemsize):
-        buf, cols = buffer(buf, (B, R, Pt), x.dtype)
-        for g in range(groups):
-            _launch.call(_k.im2col, xr, cols, n0, g * Cg, g_arr, p0)
-            yield n0, B, p0, Pt, g, cols
 
 
 def region(src, starts, dst):

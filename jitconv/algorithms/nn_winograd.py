@@ -8,6 +8,8 @@ Each 2x2 output tile is ``A^T [(G g G^T) * (B^T d B)] A`` (Lavin & Gray 2016):
 Error: the transforms add a few roundings per output: about 4x the error of
 the direct sum in float32 (measured against float64 in ``tests/test_nn.py``).
 """
+import threading
+
 import numpy as np
 
 from .. import _launch, _trace
@@ -39,18 +41,26 @@ def conv_winograd(x, w, groups, geo, workers):
     per_image = 16 * max(Cg, cog) * TH * TW * x.itemsize
     B = max(1, min(N, WINO_BYTES // max(per_image, 1)))
     _trace.record("nn-winograd")
-    for n0 in range(0, N, B):
+    blocks = list(range(0, N, B))
+    local = threading.local()
+
+    def block(i):   # a block of images, on one of the call's threads
+        n0 = blocks[i]
         b = min(B, N - n0)
+        if getattr(local, "b", None) != b:
+            local.b = b
+            local.V = np.empty((16, Cg, b * TH * TW), dt)
+            local.M = np.empty((16, cog, b * TH * TW), dt)
+            local.Yb = np.empty((b, cog, 2 * TH, 2 * TW), dt)
         # the input region the tiles read: rows -PH .. 2TH+1-PH (zero outside x)
         xp = region(x[n0:n0 + b, :, 0], (-PH, -PW), np.zeros((b, C, 2 * TH + 2, 2 * TW + 2), dt))
-        V = np.empty((16, Cg, b * TH * TW), dt)
-        M = np.empty((16, cog, b * TH * TW), dt)
-        Yb = np.empty((b, cog, 2 * TH, 2 * TW), dt)
         for g in range(groups):
-            _launch.call(_k.winograd_input, _launch.readonly(xp[:, g * Cg:(g + 1) * Cg]), V)
-            np.matmul(U[g], V, out=M)
-            _launch.call(_k.winograd_output, _launch.readonly(M), Yb)
-            y[n0:n0 + b, g * cog:(g + 1) * cog, 0] = Yb[:, :, :OH, :OW]
+            _launch.call(_k.winograd_input, _launch.readonly(xp[:, g * Cg:(g + 1) * Cg]),
+                         local.V)
+            np.matmul(U[g], local.V, out=local.M)
+            _launch.call(_k.winograd_output, _launch.readonly(local.M), local.Yb)
+            y[n0:n0 + b, g * cog:(g + 1) * cog, 0] = local.Yb[:, :, :OH, :OW]
+    _launch.spread(block, len(blocks), workers)
     return y
 
 
