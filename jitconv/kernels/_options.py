@@ -5,7 +5,12 @@ NaN/inf, which would break the non-finite pattern of direct convolution;
 ``reassoc`` would reorder sums; even ``contract`` alone is not used, since
 LLVM fuses a multiply-add only when both land in one basic block, so the
 same sum could round differently in two loops. Kernels that want fused
-multiply-adds call them explicitly (``_fma.madd``).
+multiply-adds call them explicitly (``_fma.madd``, ``tile``'s intrinsic).
+Two kernel modules (``filter_float``'s float32 passes and
+``nn_winograd4``'s transforms) use ``SERIAL_FMA``/``PARALLEL_FMA``:
+``contract`` only, each ``acc + a * b`` written as one statement, whose
+multiply and add always share a block; their tests check that the bits do
+not depend on the thread count or the chunk.
 Every kernel releases the GIL.
 numba's cache checks the kernel modules' own files, not this one: after
 changing an option here, touch the kernel modules (or clear their
@@ -20,6 +25,8 @@ import numba
 
 PARALLEL = dict(nogil=True, parallel=True, cache=False, error_model="numpy")
 SERIAL = dict(nogil=True, parallel=False, cache=False, error_model="numpy")
+PARALLEL_FMA = dict(PARALLEL, fastmath={"contract"})
+SERIAL_FMA = dict(SERIAL, fastmath={"contract"})
 
 _cache_state = {"ok": None}
 
