@@ -58,12 +58,10 @@ from .._dtypes import fft_float, native
 from .._shapes import crop, out_shape
 from .._validate import signal as check
 from . import _blocks
+from ._blocks import TASK_WORKERS
+from . import ndimage  # noqa: F401 - jitconv.dask.ndimage: the ndimage filters
 
 __all__ = ["convolve", "correlate", "fftconvolve", "oaconvolve"]
-
-#: threads per task unless ``workers=`` says otherwise (dask runs one task
-#: per worker thread: more would oversubscribe the cores)
-TASK_WORKERS = 1
 
 
 def convolve(in1, in2, mode="full", method="auto", *, axes=None, workers=None):
