@@ -1,5 +1,7 @@
 """``convolve``, ``correlate``, ``fftconvolve`` and ``oaconvolve`` on dask arrays.
 
+(The ``scipy.ndimage`` filters on dask arrays are in ``jitconv.dask.ndimage``.)
+
 The data (``in1``) is a dask array, the kernel (``in2``) an in-memory array.
 Each function returns a lazy dask array equal to ``jitconv.signal``'s result
 on the whole array: same shape, dtype and errors (raised here, before any
