@@ -316,9 +316,11 @@ def test_every_filter_on_the_cluster(client):
     """Every function and mode on a LocalCluster of two processes: integer
     data bitwise; float data planned per chunk problem, within the FFT
     candidate's normwise bound ``eps * log2(F) * ||x||_2 * ||w||_2``
-    (``algorithms/filter_fft.py``), taken with ``||x||_2 <= sqrt(size) *
-    max|x|``, ``log2 F <= 16`` and ``||w||_2 <= sum|w|`` per pass, for both
-    results compared; the uniform filters within the running sum's bound."""
+    (``algorithms/filter_fft.py``; ``log2 F <= 16``; passes in turn: their
+    weights' ``sum|w| <= 4`` each), for both results compared, plus
+    their float32 rounding; the uniform filters within the running sum's
+    bound. (Observed: every case bitwise but the 15x13 correlation, which
+    the planner computes otherwise on some chunks: 2e-5 against 2e-3.)"""
     rng = np.random.default_rng(8)
     ai = rng.integers(-99, 99, size=(41, 37)).astype(np.int32)
     af = rng.standard_normal((41, 37)).astype(np.float32)
@@ -339,13 +341,15 @@ def test_every_filter_on_the_cluster(client):
             assert np.array_equal(res, want), (name, kw)
             continue
         eps = np.finfo(np.float32).eps
+        rounding = 2 * eps * np.abs(want).max()    # both results rounded to float32
         if name.startswith("uniform"):
-            bound = _running_bound(a.astype(np.float64), max(np.ravel(args[0]))) + \
-                4 * eps * np.abs(want).max()
-        else:
+            bound = _running_bound(a.astype(np.float64), max(np.ravel(args[0])))
+        elif name in ("correlate", "convolve", "correlate1d", "convolve1d"):
+            bound = 2 * eps * 16 * np.linalg.norm(a) * np.linalg.norm(args[0])
+        else:   # passes in turn, each of weights with sum|w| <= 4 (Sobel's [1, 2, 1])
             passes = 3 if name.startswith(("gaussian_laplace", "gaussian_grad")) else 2
-            wsum = np.abs(args[0]).sum() if args and np.ndim(args[0]) else 4.0
-            bound = 2 * eps * 16 * np.sqrt(a.size) * np.abs(a).max() * wsum ** passes
+            bound = 2 * eps * 16 * np.linalg.norm(a) * 4.0 ** passes
+        bound += rounding
         assert np.abs(res.astype(np.float64) - want).max() <= bound, (name, kw)
 
 
