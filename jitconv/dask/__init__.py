@@ -1,5 +1,7 @@
 """``convolve``, ``correlate``, ``fftconvolve`` and ``oaconvolve`` on dask arrays.
 
+(The ``scipy.ndimage`` filters on dask arrays are in ``jitconv.dask.ndimage``.)
+
 The data (``in1``) is a dask array, the kernel (``in2``) an in-memory array.
 Each function returns a lazy dask array equal to ``jitconv.signal``'s result
 on the whole array: same shape, dtype and errors (raised here, before any
@@ -58,12 +60,10 @@ from .._dtypes import fft_float, native
 from .._shapes import crop, out_shape
 from .._validate import signal as check
 from . import _blocks
+from ._blocks import TASK_WORKERS
+from . import ndimage  # noqa: F401 - jitconv.dask.ndimage: the ndimage filters
 
 __all__ = ["convolve", "correlate", "fftconvolve", "oaconvolve"]
-
-#: threads per task unless ``workers=`` says otherwise (dask runs one task
-#: per worker thread: more would oversubscribe the cores)
-TASK_WORKERS = 1
 
 
 def convolve(in1, in2, mode="full", method="auto", *, axes=None, workers=None):

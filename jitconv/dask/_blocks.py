@@ -36,12 +36,16 @@ from dataclasses import dataclass
 import dask.array as da
 import numpy as np
 from dask.base import tokenize
-from dask.delayed import delayed
+from dask.delayed import Delayed, delayed
 from dask.highlevelgraph import HighLevelGraph
 
 from .. import _engine
 from .._validate import signal as check
 from ..algorithms.direct import sums_layout
+
+#: threads per task unless ``workers=`` says otherwise (dask runs one task
+#: per worker thread: more would oversubscribe the cores)
+TASK_WORKERS = 1
 
 
 @dataclass(frozen=True)
@@ -317,15 +321,16 @@ def cut_filter(chunks, n, before, after, mode):
     return Cut(chunks, span, out)
 
 
-def map_filter(fn, x, depth, modes, dtype):
+def map_filter(fn, x, depth, modes, dtype, args=(), name="filter"):
     """The lazy result of filter ``fn`` on dask array ``x``, exact at every seam.
 
     Parameters
     ----------
     fn : callable
-        ``fn(block) -> ndarray`` of the block's shape and dtype ``dtype``: the
-        filter, extending its block at the block's edges by the boundary
-        mode (``jitconv.ndimage``'s functions with their ``mode``).
+        ``fn(block, *args) -> ndarray`` of the block's shape and dtype
+        ``dtype``: the filter, extending its block at the block's edges by
+        the boundary mode (``jitconv.ndimage``'s functions with their
+        ``mode``).
     x : dask.array.Array
     depth : dict
         ``{axis: (before, after)}``: how far an output reads before and after
@@ -336,6 +341,11 @@ def map_filter(fn, x, depth, modes, dtype):
         ('reflect', 'mirror', 'nearest', 'wrap', 'constant').
     dtype : dtype
         The output's dtype.
+    args : tuple, optional
+        More arguments of ``fn``; a ``dask.delayed`` object (the weights) is
+        one key of the graph, which every task refers to.
+    name : str, optional
+        What the tasks' keys are named after.
 
     Returns
     -------
@@ -349,13 +359,15 @@ def map_filter(fn, x, depth, modes, dtype):
         x = x.rechunk(new)
     keep = tuple((ax, tuple((o0 - s0, o1 - o0) for (o0, o1), (s0, _) in zip(c.out, c.span)))
                  for ax, c in cuts.items())
-    name = "jitconv-filter-" + tokenize(x, fn, keep)
-    return _graph(name, x, cuts, _filter_task, (fn, keep), x.chunks, dtype)
+    deps = tuple(a for a in args if isinstance(a, Delayed))
+    token = tokenize(x, fn, keep, [a.key if isinstance(a, Delayed) else a for a in args])
+    return _graph(f"jitconv-{name}-{token}", x, cuts, _filter_task, (fn, keep, *args), x.chunks,
+                  dtype, deps=deps)
 
 
-def _filter_task(x, fn, keep, index):
+def _filter_task(x, fn, keep, *args, index):
     """The filter on the block, cut to the block's own chunk."""
-    y = fn(x)
+    y = fn(x, *args)
     idx = [slice(None)] * x.ndim
     for ax, starts in keep:
         s, n = starts[index[ax]]
