@@ -16,7 +16,7 @@ LAYERS = [
     # facts: settings, shapes, dtypes, the trace, njit options
     {"_config", "_trace", "_shapes", "_dtypes", "_filelock", "_extend", "kernels", "kernels._options"},
     # code that runs: numba kernels, their launcher, FFTW
-    {"kernels.tile", "kernels.direct", "kernels.nn", "kernels.nn_tile", "kernels.nn_winograd4",
+    {"kernels.tile", "kernels.direct", "kernels.direct_batched", "kernels.nn", "kernels.nn_tile", "kernels.nn_winograd4",
      "kernels.filter", "kernels.filter_float", "_launch", "_fftw"},
     # descriptions and stored knowledge
     {"_problem", "_store"},

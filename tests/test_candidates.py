@@ -66,6 +66,12 @@ def _signal_cases():
                          ((20, 24), (18, 22), (3, range(-2, 5))), ((9, 8, 7), (9, 8, 7), 2)]:
         for dt in dtypes:
             yield "correlate", s1, s2, "full", dt, rng, lags
+    # batches of small problems (axes=), where the batched candidates apply
+    for s1, s2 in [((5, 9, 11), (5, 4, 3)), ((40, 30), (40, 9)), ((3, 6, 5, 4), (1, 3, 2, 5))]:
+        for dt in (np.float64, np.float32, np.complex128):
+            for op in ("convolve", "correlate"):
+                for mode in ("full", "same", "valid"):
+                    yield op, s1, s2, mode, dt, rng, None, tuple(range(1, len(s1)))
 
 
 def _operand(shape, dt, rng):
@@ -81,18 +87,24 @@ def _operand(shape, dt, rng):
 
 def test_every_signal_candidate_runs_where_it_claims():
     ran = {c.id: 0 for c in REGISTRY if c.kind == "signal"}
-    for op, s1, s2, mode, dt, rng, lags in _signal_cases():
+    for op, s1, s2, mode, dt, rng, lags, *axes in _signal_cases():
+        axes = axes[0] if axes else None
         a = _operand(s1, dt, rng)
         k = s2.astype(dt) if isinstance(s2, np.ndarray) else _operand(s2, dt, rng)
         if mode == "valid" and not (all(x >= y for x, y in zip(a.shape, k.shape))
                                     or all(x <= y for x, y in zip(a.shape, k.shape))):
             continue
         method = "auto" if op in ("convolve", "correlate") else None
-        call = check_signal.signal_call(op, a, k, mode, method, None, 2, lags)
+        call = check_signal.signal_call(op, a, k, mode, method, axes, 2, lags)
         if not hasattr(call, "problem"):
             continue
         call.problem = _engine._flag_separable(call.problem, *call.operands)
-        if op in ("fftconvolve", "oaconvolve"):
+        if axes is not None:   # batches: SciPy's convolve has no axes
+            kk = np.conj(k[(slice(None),) + (slice(None, None, -1),) * (k.ndim - 1)]) \
+                if op == "correlate" else k
+            ref = ss.fftconvolve(a.astype(np.result_type(a, np.float64)),
+                                 kk.astype(np.result_type(k, np.float64)), mode, axes=axes)
+        elif op in ("fftconvolve", "oaconvolve"):
             ref = ss.fftconvolve(a.astype(np.result_type(a, np.float64)),
                                  k.astype(np.result_type(k, np.float64)), mode)
         elif dt == np.bool_:  # SciPy's N-d direct code rejects bool: the exact sum, nonzero

@@ -14,13 +14,16 @@ from jitconv.algorithms import REGISTRY
 pytestmark = pytest.mark.usefixtures("estimate_planner")
 
 #: candidates of the direct family: bitwise the same sums as the 'full' result
-DIRECT = ("direct-serial", "direct-parallel", "direct-lags", "direct-lags-parallel")
+DIRECT = ("direct-serial", "direct-parallel", "direct-lags", "direct-lags-parallel",
+          "direct-batched", "direct-batched-parallel")
 FFT = ("fft", "fft-blocked", "oa")
 #: the trace names each candidate records
 TRACE = {"direct-serial": ("direct-serial",),
          "direct-parallel": ("direct-parallel",),
          "direct-lags": ("direct-lags-serial",),
          "direct-lags-parallel": ("direct-lags-parallel",),
+         "direct-batched": ("direct-batched-serial",),
+         "direct-batched-parallel": ("direct-batched-parallel",),
          "fft": ("fft-real", "fft-complex", "fft-none"),
          "fft-blocked": ("fft-blocked-real", "fft-blocked-complex"),
          "oa": ("oa", "fft-real", "fft-complex")}

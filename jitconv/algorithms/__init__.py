@@ -8,6 +8,7 @@ candidates). A new algorithm is one module here plus one line in
 from .base import FAMILIES, Candidate, Reduction, Registry
 from .boundary import BoundaryDirect
 from .direct import DirectParallel, DirectSerial
+from .direct_batched import DirectBatched, DirectBatchedParallel
 from .direct_lags import DirectLags, DirectLagsParallel
 from .fft import FFT
 from .fft_blocked import BlockedFFT
@@ -29,7 +30,8 @@ from .separable import Separable
 
 REGISTRY = Registry([
     # signal: windows of the zero-padded convolution
-    DirectSerial(), DirectParallel(), DirectLags(), DirectLagsParallel(), Separable(),
+    DirectSerial(), DirectParallel(), DirectLags(), DirectLagsParallel(), DirectBatched(),
+    DirectBatchedParallel(), Separable(),
     FFT(), BlockedFFT(), OverlapAdd(),
     # boundary: convolve2d / correlate2d
     BoundaryDirect(),

@@ -119,6 +119,10 @@ class DirectPlan:
         split of the work, never a sum (``kernels.direct``, "Sums").
     trace : str
         The path name recorded (``trace-serial`` / ``trace-parallel``).
+    kernels : tuple, optional
+        ``(parallel, serial)`` kernels with ``kernels.direct``'s signature and
+        sums (default: ``kernels.direct``'s; ``kernels.direct_batched``'s for
+        ``direct-batched``, where ``chunk`` is the batch items per task).
     layout : tuple, optional
         ``sums_layout`` of the whole data when ``a`` is a piece of it (a
         dask chunk with its halo), so that the piece's outputs are bitwise
@@ -131,7 +135,7 @@ class DirectPlan:
     """
 
     def __init__(self, shape_a, shape_k, axes, windows, cdtype, workers, parallel=None,
-                 wdtype=None, chunk=None, trace="direct", layout=None):
+                 wdtype=None, chunk=None, trace="direct", layout=None, kernels=None):
         cdtype = np.dtype(cdtype)
         nd = len(shape_a)
         axes, windows = list(axes), list(windows)
@@ -187,6 +191,7 @@ class DirectPlan:
         self.chunk = CHUNK if chunk is None else max(1, int(
             chunk(self.out4, workers if self.parallel else 1)))
         self.trace = trace
+        self.kernels = kernels or (_k.corr_valid_parallel, _k.corr_valid_serial)
         self.proto = np.empty(0, ACC[cdtype])
         self.zero = np.zeros(1, self.wdtype)
 
@@ -241,7 +246,7 @@ class DirectPlan:
         else:
             out = np.empty(self.out4, self.cdtype)
             if out.size:
-                _launch.launch(_k.corr_valid_parallel, _k.corr_valid_serial,
+                _launch.launch(*self.kernels,
                                (x, w, out, self.chunk, self.proto, self.zero) + self.offsets,
                                self.workers, self.parallel, self.trace)
         out = out.reshape(self.final)
