@@ -361,6 +361,20 @@ def test_every_filter_on_the_cluster(client):
         assert np.abs(res.astype(np.float64) - want).max() <= bound, (name, kw)
 
 
+def test_uniform_filter_of_floats_is_exact_at_the_seams(sync):
+    """The planner's own choice per chunk (the fused box of float data among
+    them), every mode, origins at both extremes: within the running sums'
+    bound of the in-memory result."""
+    rng = np.random.default_rng(9)
+    a = rng.standard_normal((41, 37)).astype(np.float32)
+    x = da.from_array(a, chunks=((13, 1, 20, 7), (9, 28)))
+    for mode, origin in itertools.product(MODES, ([-1, -2], [1, 2], [0, 0])):
+        want = nd.uniform_filter(a, [3, 5], origin=origin, mode=mode, cval=1.5)
+        res = dn.uniform_filter(x, [3, 5], origin=origin, mode=mode, cval=1.5).compute()
+        bound = _running_bound(a.astype(np.float64), 5) + 2 * np.finfo(np.float32).eps * 4
+        assert np.abs(res.astype(np.float64) - want).max() <= bound, (mode, origin)
+
+
 def test_halo_depth_is_read_from_the_passes():
     """The halo of a call (``_halo``): one pass's ``m // 2 + origin`` before
     and ``(m - 1) // 2 - origin`` after, passes in turn added, combined
@@ -375,6 +389,11 @@ def test_halo_depth_is_read_from_the_passes():
     assert dn._halo(call, 3)[0] == {0: (1, 1), 1: (1, 1), 2: (1, 1)}
     call = check.uniform_filter(s, (3, 4, 1), None, "constant", 0.0, (0, 1, 0), workers=1)
     assert dn._halo(call, 3)[0] == {0: (1, 1), 1: (3, 0)}
+    # uniform_filter of a real input: one 'box' problem holding every pass
+    call = check.uniform_filter(s.astype(np.float32), (3, 5, 1), None, "reflect", 0.0,
+                                (-1, -2, 0), workers=1)
+    assert call.problem.rule == "box"
+    assert dn._halo(call, 3)[0] == {0: (0, 2), 1: (0, 4)}
     call = check.gaussian_gradient_magnitude(s, 1.0, None, ["wrap", "reflect", "mirror"], 0.0,
                                              workers=1)
     assert dn._halo(call, 3) == ({}, {}, [0, 1, 2])

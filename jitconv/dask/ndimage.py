@@ -335,10 +335,16 @@ def _reach(node):
         p = node.problem
         if p.rule == "nd":
             passes = zip(range(len(p.wshape)), p.wshape, p.origins, p.modes)
+        elif p.rule == "box":   # uniform_filter's passes in one problem: one per axis
+            passes = zip(p.order, p.wshape, p.origins, p.modes)
         else:
             passes = [(p.axis, p.wshape[0], p.origins[0], p.modes[0])]
-        return {ax: (m // 2 + o, (m - 1) // 2 - o, {mode})
-                for ax, m, o, mode in passes if m > 1}
+        out = {}
+        for ax, m, o, mode in passes:   # passes along one axis add up
+            if m > 1:
+                b0, a0, ms0 = out.get(ax, (0, 0, set()))
+                out[ax] = (b0 + m // 2 + o, a0 + (m - 1) // 2 - o, ms0 | {mode})
+        return out
     out = {}
     if isinstance(node, Chain):     # passes in turn: their reaches add up
         for c in node.calls:
