@@ -27,11 +27,14 @@ computes up to ``TILE`` outputs of a row at once per vector of lanes
 
 Edges without branches: each packed row of ``x`` has ``U - 1`` zero rows
 before and after it, and a block whose taps are partly outside ``x`` runs
-all its taps. A product with a padding zero is ``+-0``, and adding it leaves
-the chain's value and its bits unchanged (the chain starts at ``+0`` and is
-never ``-0``: a sum rounding to zero is ``+0``) -- provided the weight is
-finite (``0 * inf`` is NaN). A task whose packed weights hold NaN or inf
-therefore takes ``_task_exact``, which skips the taps outside ``x`` one by
+all its taps. A product with a padding zero is ``+-0`` (the weight finite:
+``0 * inf`` is NaN). Before the block's first tap inside ``x`` the chain
+stays ``+0``, which is where ``kernels.direct``'s chain starts; after its
+last one, adding ``+-0`` leaves a nonzero sum as it is and can only change
+the sign of a zero sum, which the accumulator does not see (it starts at
+``+0``, and ``+0 + -0`` is ``+0``, so it is never ``-0``). The results'
+bits are therefore ``kernels.direct``'s. A task whose packed weights hold
+NaN or inf takes ``_task_exact``, which skips the taps outside ``x`` one by
 one, as ``kernels.direct`` does.
 
 Never: allocation in the parallel loop beyond a task's scratch (its packed
