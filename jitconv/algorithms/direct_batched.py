@@ -22,12 +22,14 @@ from . import cost
 from .base import Candidate
 from .direct import DirectPlan
 
-#: bytes of one vector register group a task's lanes fill (two AVX-512
-#: registers: 32 float32 items, 16 float64)
-LANE_BYTES = 512
+#: bytes of one value's lanes in a task: 64 float32 items side by side (32
+#: float64), four AVX-512 vectors (W23 with 128, 256 and 512 bytes: 13.1,
+#: 12.3 and 14.5 ms on 2 threads)
+LANE_BYTES = 256
 #: elements of one item (data or kernel) at most: a task packs ``lanes`` of
-#: them, which must stay in the L2 cache (32 float32 lanes of 8192: 1 MiB)
-ITEM_MAX = 8192
+#: each operand, which must stay in the L2 cache (64 float32 lanes of 4096:
+#: 1 MiB)
+ITEM_MAX = 4096
 #: the register tiles are float32 or float64 (complex and integer problems stay
 #: with ``direct-serial``/``direct``)
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))

@@ -37,11 +37,13 @@ bits are therefore ``kernels.direct``'s. A task whose packed weights hold
 NaN or inf takes ``_task_exact``, which skips the taps outside ``x`` one by
 one, as ``kernels.direct`` does.
 
-Never: allocation in the parallel loop beyond a task's scratch (its packed
-operands and one row of accumulators), exceptions, fast-math, reassociation.
+Never: allocation in the parallel loop beyond each thread's scratch (packed
+operands and one row of accumulators, made once per thread), exceptions,
+fast-math, reassociation.
 
 Error bound: that of ``kernels.direct`` (the same arithmetic).
 """
+import numba
 import numpy as np
 from llvmlite import ir
 from numba import njit, prange, types
@@ -68,10 +70,10 @@ def lanes_per_vector(itemsize):
 @njit(**SERIAL)
 def _pack(src, b0, n, dst, pad):
     """``dst[i0, i1, pad + i2, l] = src[b0 + l, i0, i1, i2]`` for ``l < n``
-    (``src[0]`` for every lane when ``src`` has no batch); zeros in the
-    ``pad`` rows before and after each row and in the lanes past ``n``.
-    ``src`` and ``dst`` are C-contiguous. Returns whether every value copied
-    is finite.
+    (``src[0]`` for every lane when ``src`` has no batch), zeros in the lanes
+    past ``n``; the ``pad`` rows before and after each row are never written
+    (``_scratch`` made them zeros). ``src`` and ``dst`` are C-contiguous.
+    Returns whether every value copied is finite.
 
     Rows are copied through 1-d views indexed from zero, so that no index
     needs numba's wrap-around of negative values (with it, the copy took half
@@ -81,8 +83,6 @@ def _pack(src, b0, n, dst, pad):
     item = D0 * D1 * D2
     sf = src.reshape(-1)
     df = dst.reshape(-1)
-    for k in range(df.shape[0]):
-        df[k] = 0
     ok = True
     for lane in range(n):
         s0 = 0 if src.shape[0] == 1 else (b0 + lane) * item
@@ -93,6 +93,12 @@ def _pack(src, b0, n, dst, pad):
                 v = srow[c]
                 ok &= v - v == 0         # False for NaN and inf
                 dcol[c] = v
+    if n < L:                            # the last group of the batch
+        for r in range(D0 * D1):
+            for c in range(D2):
+                row = df[(r * M2 + pad + c) * L:(r * M2 + pad + c + 1) * L]
+                for lane in range(n, L):
+                    row[lane] = 0
     return ok
 
 
@@ -325,8 +331,8 @@ def _task(x, w, out, t, lanes, xp, wp, accs, s, zero, l0, l1, l2):
 
 @njit(**SERIAL)
 def _scratch(x, w, out, lanes, proto, zero1):
-    xp = np.empty(x.shape[1:3] + (x.shape[3] + 2 * PAD, lanes), w.dtype)
-    wp = np.empty(w.shape[1:] + (lanes,), w.dtype)
+    xp = np.zeros(x.shape[1:3] + (x.shape[3] + 2 * PAD, lanes), w.dtype)
+    wp = np.zeros(w.shape[1:] + (lanes,), w.dtype)
     accs = np.empty((out.shape[3], lanes), proto.dtype)
     s = np.empty(lanes, zero1.dtype)
     return xp, wp, accs, s
@@ -337,9 +343,13 @@ def corr_batched_parallel(x, w, out, lanes, proto, zero1, l0, l1, l2):
     """Correlation of ``x`` with ``w`` into ``out``, ``lanes`` batch items per
     task (see module docstring)."""
     ntasks = (out.shape[0] + lanes - 1) // lanes
-    for t in prange(ntasks):
+    # one scratch per thread, not per task (a task's own allocation and its
+    # first touch cost a third of its time); tasks dealt out in turn
+    groups = min(ntasks, numba.get_num_threads())
+    for g in prange(groups):
         xp, wp, accs, s = _scratch(x, w, out, lanes, proto, zero1)
-        _task(x, w, out, t, lanes, xp, wp, accs, s, zero1[0], l0, l1, l2)
+        for t in range(g, ntasks, groups):
+            _task(x, w, out, t, lanes, xp, wp, accs, s, zero1[0], l0, l1, l2)
 
 
 @njit(**SERIAL)
