@@ -21,7 +21,6 @@ The one thread knob (``workers=``, ``jitconv.set_workers``) also reaches BLAS:
 ``blas_threads`` sets OpenBLAS's (or MKL's) thread count through threadpoolctl
 around every candidate that calls it.
 """
-import itertools
 import os
 import threading
 import warnings

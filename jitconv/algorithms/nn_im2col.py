@@ -12,7 +12,6 @@ import math
 import numpy as np
 
 from .. import _config, _launch
-from ..kernels import nn as _k
 
 #: bytes of one im2col chunk: big enough for BLAS to run near its peak (the
 #: GEMMs' width grows with it), small enough to stay in the 35 MiB L3 between
