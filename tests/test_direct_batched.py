@@ -146,3 +146,20 @@ print(json.dumps({"tile": [kb.TILE, kb.LANES32], "same": same}))
     out = run_python(code, NUMBA_CPU_NAME="haswell", JITCONV_NUMBA_CACHE="0")
     assert out["tile"] == [4, 8]
     assert out["same"] == [True, True], out
+
+
+def test_the_kernels_are_cached_on_disk(run_python):
+    """Both kernels compile once per machine: nothing in them keeps numba from
+    caching them (``numba.get_num_threads`` inside a kernel did)."""
+    code = r"""
+import json, warnings, numpy as np, jitconv
+x = np.random.default_rng(0).standard_normal((40, 9, 9)).astype(np.float32)
+with warnings.catch_warnings(record=True) as seen:
+    warnings.simplefilter("always")
+    for cid in ("direct-batched", "direct-batched-parallel"):
+        with jitconv.force(cid):
+            jitconv.correlate(x, x, axes=(1, 2), lags=2, workers=2)
+print(json.dumps([str(w.message) for w in seen if "cache" in str(w.message).lower()
+                  and "wisdom" not in str(w.message)]))
+"""
+    assert run_python(code) == []

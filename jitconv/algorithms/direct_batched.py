@@ -14,6 +14,7 @@ enough that a task's packed operands stay in the cache.
 """
 import math
 
+import numba
 import numpy as np
 
 from .. import _launch
@@ -48,6 +49,12 @@ def _item_sizes(p):
     v1 = math.prod(p.shape1[a] for a in p.axes)
     v2 = math.prod(p.shape2[a] for a in p.axes)
     return v1, v2
+
+
+def _parallel(*args):
+    """``kernels.direct_batched.corr_batched_parallel`` on the threads that
+    ``_launch.launch`` set for this call."""
+    return _kb.corr_batched_parallel(*args, numba.get_num_threads())
 
 
 class DirectBatched(Candidate):
@@ -87,7 +94,7 @@ class DirectBatched(Candidate):
         return DirectPlan(p.shape1, p.shape2, p.axes, p.wins, p.cdtype, workers,
                           parallel=self.parallel, chunk=chunk, trace="direct-batched",
                           layout=p.sums_layout,
-                          kernels=(_kb.corr_batched_parallel, _kb.corr_batched_serial))
+                          kernels=(_parallel, _kb.corr_batched_serial))
 
     def run(self, p, a, k):
         return self.prepare(p)(a, k)

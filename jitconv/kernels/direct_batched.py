@@ -43,7 +43,6 @@ fast-math, reassociation.
 
 Error bound: that of ``kernels.direct`` (the same arithmetic).
 """
-import numba
 import numpy as np
 from llvmlite import ir
 from numba import njit, prange, types
@@ -339,13 +338,15 @@ def _scratch(x, w, out, lanes, proto, zero1):
 
 
 @njit(**PARALLEL)
-def corr_batched_parallel(x, w, out, lanes, proto, zero1, l0, l1, l2):
+def corr_batched_parallel(x, w, out, lanes, proto, zero1, l0, l1, l2, threads):
     """Correlation of ``x`` with ``w`` into ``out``, ``lanes`` batch items per
-    task (see module docstring)."""
+    task (see module docstring), on ``threads`` threads (numba's count at the
+    call: read by the caller, since ``numba.get_num_threads`` inside a kernel
+    keeps numba from caching it)."""
     ntasks = (out.shape[0] + lanes - 1) // lanes
     # one scratch per thread, not per task (a task's own allocation and its
     # first touch cost a third of its time); tasks dealt out in turn
-    groups = min(ntasks, numba.get_num_threads())
+    groups = max(1, min(ntasks, threads))
     for g in prange(groups):
         xp, wp, accs, s = _scratch(x, w, out, lanes, proto, zero1)
         for t in range(g, ntasks, groups):
