@@ -34,7 +34,7 @@ last one, adding ``+-0`` leaves a nonzero sum as it is and can only change
 the sign of a zero sum, which the accumulator does not see (it starts at
 ``+0``, and ``+0 + -0`` is ``+0``, so it is never ``-0``). The results'
 bits are therefore ``kernels.direct``'s. A task whose packed weights hold
-NaN or inf takes ``_task_exact``, which skips the taps outside ``x`` one by
+NaN or inf takes ``_row_exact``, which skips the taps outside ``x`` one by
 one, as ``kernels.direct`` does.
 
 Never: allocation in the parallel loop beyond each thread's scratch (packed
@@ -232,29 +232,20 @@ def _chain(acc, s, xr, wr, q, a, e, n, zero):
 
 
 @njit(**SERIAL)
-def _task_exact(n, xp, wp, accs, s, zero, i0, i1, l0, l1, l2, N0, N1, N2, K0, K1, K2):
-    """One row of outputs, the taps outside ``x`` skipped one by one (weights
-    with NaN or inf: see the module docstring)."""
-    for j0 in range(K0):
-        r0 = i0 + j0 + l0
-        if r0 < 0 or r0 >= N0:
-            continue
-        for j1 in range(K1):
-            r1 = i1 + j1 + l1
-            if r1 < 0 or r1 >= N1:
+def _row_exact(n, xr, wr, accs, s, zero, l2, N2, K2):
+    """One kernel row (``wr``) on one row of ``x`` (``xr``) for every output
+    of ``accs``, the taps outside ``x`` skipped one by one (weights with NaN
+    or inf: see the module docstring)."""
+    for i in range(accs.shape[0]):
+        q = i + l2
+        lo = max(0, -q)       # taps inside x: lo <= j < hi
+        hi = min(K2, N2 - q)
+        for jb in range(0, K2, U):
+            a = max(jb, lo)
+            e = min(jb + U, hi)
+            if a >= e:
                 continue
-            xr = xp[r0, r1]
-            wr = wp[j0, j1]
-            for i in range(accs.shape[0]):
-                q = i + l2
-                lo = max(0, -q)       # taps inside x: lo <= j < hi
-                hi = min(K2, N2 - q)
-                for jb in range(0, K2, U):
-                    a = max(jb, lo)
-                    e = min(jb + U, hi)
-                    if a >= e:
-                        continue
-                    _chain(accs[i], s, xr, wr, PAD + q, a, e, n, zero)
+            _chain(accs[i], s, xr, wr, PAD + q, a, e, n, zero)
 
 
 @njit(**SERIAL)
@@ -275,53 +266,52 @@ def _task(x, w, out, t, lanes, xp, wp, accs, s, zero, l0, l1, l2):
         for i1 in range(L1):
             for k in range(af.shape[0]):   # (``accs[:] = 0``: 15 us here)
                 af[k] = 0
-            if exact:
-                _task_exact(n, xp, wp, accs, s, zero, i0, i1, l0, l1, l2, N0, N1, N2,
-                            K0, K1, K2)
-            else:
-                for j0 in range(K0):
-                    r0 = i0 + j0 + l0
-                    if r0 < 0 or r0 >= N0:
+            for j0 in range(K0):
+                r0 = i0 + j0 + l0
+                if r0 < 0 or r0 >= N0:
+                    continue
+                for j1 in range(K1):
+                    r1 = i1 + j1 + l1
+                    if r1 < 0 or r1 >= N1:
                         continue
-                    for j1 in range(K1):
-                        r1 = i1 + j1 + l1
-                        if r1 < 0 or r1 >= N1:
-                            continue
-                        xrow = ((r0 * N1 + r1) * M2 + PAD + l2) * lanes
-                        wrow = (j0 * K1 + j1) * K2 * lanes
-                        # blocks in tap order for every output; the outputs
-                        # whose block meets x (q + jb + nt > 0, q + jb < N2)
-                        # go up to TILE at a time
-                        for jb in range(0, K2, U):
-                            nt = min(U, K2 - jb)
-                            f0 = min(max(0, 1 - nt - jb - l2), L2)
-                            f1 = max(f0, min(L2, N2 - jb - l2))
-                            i2 = f0
-                            wb = wrow + jb * lanes
-                            while i2 < f1:
-                                # written out here, not called: a call passing
-                                # arrays costs ~0.1 us (their reference counts)
-                                T = min(TILE, f1 - i2)
-                                xb = xrow + (i2 + jb) * lanes
-                                ab = i2 * lanes
-                                for v in range(0, n, V):
-                                    if T == 8:
-                                        _t8(xf, xb + v, lanes, wf, wb + v, lanes, nt, af, ab + v, lanes)
-                                    elif T == 7:
-                                        _t7(xf, xb + v, lanes, wf, wb + v, lanes, nt, af, ab + v, lanes)
-                                    elif T == 6:
-                                        _t6(xf, xb + v, lanes, wf, wb + v, lanes, nt, af, ab + v, lanes)
-                                    elif T == 5:
-                                        _t5(xf, xb + v, lanes, wf, wb + v, lanes, nt, af, ab + v, lanes)
-                                    elif T == 4:
-                                        _t4(xf, xb + v, lanes, wf, wb + v, lanes, nt, af, ab + v, lanes)
-                                    elif T == 3:
-                                        _t3(xf, xb + v, lanes, wf, wb + v, lanes, nt, af, ab + v, lanes)
-                                    elif T == 2:
-                                        _t2(xf, xb + v, lanes, wf, wb + v, lanes, nt, af, ab + v, lanes)
-                                    else:
-                                        _t1(xf, xb + v, lanes, wf, wb + v, lanes, nt, af, ab + v, lanes)
-                                i2 += T
+                    if exact:
+                        _row_exact(n, xp[r0, r1], wp[j0, j1], accs, s, zero, l2, N2, K2)
+                        continue
+                    xrow = ((r0 * N1 + r1) * M2 + PAD + l2) * lanes
+                    wrow = (j0 * K1 + j1) * K2 * lanes
+                    # blocks in tap order for every output; the outputs
+                    # whose block meets x (q + jb + nt > 0, q + jb < N2)
+                    # go up to TILE at a time
+                    for jb in range(0, K2, U):
+                        nt = min(U, K2 - jb)
+                        f0 = min(max(0, 1 - nt - jb - l2), L2)
+                        f1 = max(f0, min(L2, N2 - jb - l2))
+                        i2 = f0
+                        wb = wrow + jb * lanes
+                        while i2 < f1:
+                            # written out here, not called: a call passing
+                            # arrays costs ~0.1 us (their reference counts)
+                            T = min(TILE, f1 - i2)
+                            xb = xrow + (i2 + jb) * lanes
+                            ab = i2 * lanes
+                            for v in range(0, n, V):
+                                if T == 8:
+                                    _t8(xf, xb + v, lanes, wf, wb + v, lanes, nt, af, ab + v, lanes)
+                                elif T == 7:
+                                    _t7(xf, xb + v, lanes, wf, wb + v, lanes, nt, af, ab + v, lanes)
+                                elif T == 6:
+                                    _t6(xf, xb + v, lanes, wf, wb + v, lanes, nt, af, ab + v, lanes)
+                                elif T == 5:
+                                    _t5(xf, xb + v, lanes, wf, wb + v, lanes, nt, af, ab + v, lanes)
+                                elif T == 4:
+                                    _t4(xf, xb + v, lanes, wf, wb + v, lanes, nt, af, ab + v, lanes)
+                                elif T == 3:
+                                    _t3(xf, xb + v, lanes, wf, wb + v, lanes, nt, af, ab + v, lanes)
+                                elif T == 2:
+                                    _t2(xf, xb + v, lanes, wf, wb + v, lanes, nt, af, ab + v, lanes)
+                                else:
+                                    _t1(xf, xb + v, lanes, wf, wb + v, lanes, nt, af, ab + v, lanes)
+                            i2 += T
             for i2 in range(L2):
                 acc = accs[i2]
                 for lane in range(n):
@@ -362,5 +352,5 @@ def corr_batched_serial(x, w, out, lanes, proto, zero1, l0, l1, l2):
         _task(x, w, out, t, lanes, xp, wp, accs, s, zero1[0], l0, l1, l2)
 
 
-enable_cache(_pack, _chain, _task_exact, _task, _scratch, corr_batched_parallel,
+enable_cache(_pack, _chain, _row_exact, _task, _scratch, corr_batched_parallel,
              corr_batched_serial)
