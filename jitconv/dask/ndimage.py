@@ -328,6 +328,12 @@ def _block(name, kw, block, *weights):
     return getattr(_ndi, name)(block, *weights, **kw)
 
 
+def _add(out, ax, before, after, modes):
+    """Add one pass's reach along ``ax`` to ``out`` (passes in turn add up)."""
+    b0, a0, ms0 = out.get(ax, (0, 0, set()))
+    out[ax] = (b0 + before, a0 + after, ms0 | modes)
+
+
 def _reach(node):
     """``{axis: (before, after, modes)}``: how far the outputs of a filter
     node read along each axis, and the boundary modes that extend it."""
@@ -342,15 +348,13 @@ def _reach(node):
         out = {}
         for ax, m, o, mode in passes:   # passes along one axis add up
             if m > 1:
-                b0, a0, ms0 = out.get(ax, (0, 0, set()))
-                out[ax] = (b0 + m // 2 + o, a0 + (m - 1) // 2 - o, ms0 | {mode})
+                _add(out, ax, m // 2 + o, (m - 1) // 2 - o, {mode})
         return out
     out = {}
     if isinstance(node, Chain):     # passes in turn: their reaches add up
         for c in node.calls:
             for ax, (b, a, ms) in _reach(c).items():
-                b0, a0, ms0 = out.get(ax, (0, 0, set()))
-                out[ax] = (b0 + b, a0 + a, ms0 | ms)
+                _add(out, ax, b, a, ms)
     elif isinstance(node, Combine):  # results combined point by point: the largest
         for _, _, sub in node.steps:
             if sub is None:
