@@ -28,8 +28,8 @@ import jitconv  # noqa: E402
 from jitconv import _planner, ndimage as nd  # noqa: E402
 from jitconv.dask import _blocks, ndimage as dn  # noqa: E402
 
-from test_dask import _cluster  # noqa: E402
-from test_ndimage import ERROR_CASES  # noqa: E402
+from test_dask import _cluster, sync  # noqa: E402,F401 - sync: the fixture
+from test_ndimage import ERROR_CASES, _error  # noqa: E402
 
 MODES = ["reflect", "constant", "nearest", "mirror", "wrap", "grid-mirror", "grid-constant",
          "grid-wrap"]
@@ -39,16 +39,6 @@ EPS64 = np.finfo(np.float64).eps
 CHUNKINGS = {1: [((37,), ((5, 20, 3, 9),)), ((23,), (1,)), ((9,), (2,))],
              2: [((23, 17), ((7, 1, 10, 5), 4)), ((11, 8), (1, (3, 5)))],
              3: [((9, 10, 7), (4, 3, (1, 6))), ((6, 5, 8), (-1, 2, 3))]}
-
-
-@pytest.fixture
-def sync():
-    prev = jitconv.set_planner(effort="estimate")
-    try:
-        with dask.config.set(scheduler="sync"):
-            yield
-    finally:
-        jitconv.set_planner(**prev)
 
 
 @pytest.fixture(scope="module")
@@ -239,16 +229,6 @@ def _never():
 def _unread(a):
     """A dask array of ``a``'s shape and dtype whose data raises when read."""
     return da.from_delayed(dask.delayed(_never)(), shape=a.shape, dtype=a.dtype)
-
-
-def _error(f, *args, **kwargs):
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            f(*args, **kwargs)
-    except Exception as e:  # noqa: BLE001 - the exception itself is compared
-        return type(e), str(e)
-    return None
 
 
 @pytest.mark.parametrize("name,args,kwargs", ERROR_CASES)
