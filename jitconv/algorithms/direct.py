@@ -208,7 +208,7 @@ class DirectPlan:
         if self.high:
             return _launch.readonly(x.reshape((-1,) + x.shape[self.nb:]))
         x = x.reshape(self.x4)   # a new view: read-only for one kernel signature
-        x.flags.writeable = False
+        x.setflags(write=False)
         return x
 
     def weights(self, k):
@@ -221,7 +221,7 @@ class DirectPlan:
         if self.high:
             return _launch.readonly(w.reshape((-1,) + w.shape[self.nb:]))
         w = w.reshape(self.w4)
-        w.flags.writeable = False
+        w.setflags(write=False)
         return w
 
     def __call__(self, a, k):
@@ -313,7 +313,7 @@ class DirectSerial(Candidate):
     id = "direct-serial"
 
     def estimate(self, p):
-        return cost.DIRECT_FIXED + cost.macs(p) * cost.mac_cost(p)
+        return cost.DIRECT_FIXED + cost.macs(p) * cost.direct_mac_cost(p)
 
     def prepare(self, p):
         return DirectPlan(p.shape1, p.shape2, p.axes, p.wins, p.cdtype, 1, parallel=False,
@@ -336,7 +336,7 @@ class DirectParallel(Candidate):
         tasks = cost.batch(p) * max(1, math.prod(w[1] for w in p.wins[:-1]) if p.wins else 1)
         tasks *= max(1, (p.wins[-1][1] + CHUNK - 1) // CHUNK) if p.wins else 1
         return (cost.DIRECT_FIXED + cost.PARALLEL_FIXED
-                + cost.macs(p) * cost.mac_cost(p) / cost.speedup(p.workers, tasks))
+                + cost.macs(p) * cost.direct_mac_cost(p) / cost.speedup(p.workers, tasks))
 
     def prepare(self, p):
         return DirectPlan(p.shape1, p.shape2, p.axes, p.wins, p.cdtype, p.workers, parallel=True,
