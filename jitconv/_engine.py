@@ -48,7 +48,7 @@ _DIRECT = FAMILIES["direct"]
 # ------------------------------------------------------------------ execute
 def execute(call):
     """The result of a validated call (``Call``, ``Answer`` or ``Fallback``)."""
-    if getattr(_dry, "on", False):
+    if _dry.on:
         raise _Explained(explain_call(first_call(call)))
     if isinstance(call, Answer):
         return call.value
@@ -56,9 +56,18 @@ def execute(call):
         return scipy_fallback(call)
     if isinstance(call, (Chain, Combine)) or isinstance(call.finish, FilterFinish):
         return run_node(call)
-    d, _ = decide(call)
-    raw = _planner.PLANNER.run(call.problem, call.operands, d)
+    d, hit = decide(call)
+    raw = run(call.problem, call.operands, d, hit)
     return finish(call, d.candidate, raw)
+
+
+def run(p, operands, d, hit):
+    """``PLANNER.run``; a key's first call (``hit`` false) runs its new
+    transforms without FFTW planning (``_fftw.first_use``)."""
+    if hit:
+        return _planner.PLANNER.run(p, operands, d)
+    with _fftw.first_use():
+        return _planner.PLANNER.run(p, operands, d)
 
 
 def decide(call):
@@ -216,7 +225,7 @@ def signal(op, in1, in2, mode, method, axes, workers, lags=None):
     candidate) takes the whole path.
     """
     key = None
-    if type(in1) is np.ndarray and type(in2) is np.ndarray and not getattr(_dry, "on", False):
+    if type(in1) is np.ndarray and type(in2) is np.ndarray and not _dry.on:
         try:
             # lags by repr: True and 1 hash alike, but only one is valid
             key = (op, mode, method, axes, lags if lags is None else repr(lags),
@@ -232,10 +241,10 @@ def signal(op, in1, in2, mode, method, axes, workers, lags=None):
             if out is not None:
                 return out
     call = check_signal.signal_call(op, in1, in2, mode, method, axes, workers, lags)
-    if not isinstance(call, Call) or getattr(_dry, "on", False):
+    if not isinstance(call, Call) or _dry.on:
         return execute(call)
-    d, _ = decide(call)
-    raw = _planner.PLANNER.run(call.problem, call.operands, d)
+    d, hit = decide(call)
+    raw = run(call.problem, call.operands, d, hit)
     out = finish(call, d.candidate, raw)
     if key is not None:
         _repeat(key, call, d, in1)
@@ -307,10 +316,10 @@ def run_node(node):
         p = node.problem
         if p.size == 0:  # SciPy returns its zero-initialised output
             return finish(node, None, np.zeros(p.shape, p.cdtype))
-        d, _ = decide(node)
+        d, hit = decide(node)
         ops = node.operands if node.reuse is None else node.operands + (node.reuse,)
         try:
-            raw = _planner.PLANNER.run(node.problem, ops, d)
+            raw = run(node.problem, ops, d, hit)
         except guards.NonFinite:  # the candidate met NaN/inf: the guard's verdict
             node.guard, node.pending = "non-finite", False
             node.problem = node.problem.restricted("exact")
@@ -603,7 +612,7 @@ def explain_call(call):
                        _describe(p))
 
 
-_dry = threading.local()
+_dry = _config.local(on=False)
 
 
 class _Explained(Exception):
@@ -616,7 +625,7 @@ class _Explained(Exception):
 
 def explain_function(fn, args, kwargs):
     """Run face function ``fn`` dry: validation and planning, no computation."""
-    prev = getattr(_dry, "on", False)
+    prev = _dry.on
     _dry.on = True
     try:
         fn(*args, **kwargs)

