@@ -254,13 +254,15 @@ def signal(op, in1, in2, mode, method, axes, workers, lags=None):
 class _Repeat:
     """A decided signal call, prepared for calls of the same signature."""
     __slots__ = ("gen", "cand", "finish", "runner", "axes", "correlate", "swap", "check",
-                 "problem", "decision", "watch")
+                 "problem", "decision", "watch", "kernel")
 
     def __call__(self, a, k):
         if self.correlate:
             k = check_signal.reverse_conj(k, self.axes)
         if self.swap:
             a, k = k, a
+        if self.kernel is not None and not np.array_equal(k, self.kernel):
+            return None   # another kernel: is it rank-1? (the whole path tests it)
         if self.check == "finite":
             if guards.finite(a, k) is not None:
                 return None
@@ -291,9 +293,14 @@ def _repeat(key, call, d, in1):
             or isinstance(c, Reduction) or c.uses_blas or call.guard not in (None, "bool")):
         return
     a, k = call.operands
-    if p.family == "auto" and separable.worth_testing(a, k):
-        return   # the key holds a data-dependent fact: is the kernel rank-1?
     r = _Repeat()
+    r.kernel = None
+    if p.family == "auto" and separable.worth_testing(a, k):
+        # the key holds a data-dependent fact: is the kernel rank-1? It holds
+        # for the same kernel values (an image filter applied frame after
+        # frame): compared in ~1 us, where the rank test and the whole path
+        # cost 30-70 us
+        r.kernel = np.array(k, copy=True)
     r.gen, r.cand, r.finish = pl.generation, c, call.finish
     r.problem, r.decision, r.watch = p, d, pl.watches(d)
     r.runner = c.prepare(p)

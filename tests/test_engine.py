@@ -116,3 +116,31 @@ def test_explain_is_never_answered_from_the_cache(counted):
     jitconv.convolve(a, k)
     e = jitconv.explain(jitconv.convolve, a, k)
     assert e.chosen is not None and counted["calls"] == 2
+
+
+def test_a_rank_tested_kernel_repeats_while_its_values_do(counted):
+    """'auto' tests a 2-D kernel for rank 1 (a fact of its values, not of the
+    key): a repeated call with the same values skips the whole path, another
+    kernel of the same shape (or the same array changed in place) takes it,
+    and each result is the one of its own kernel."""
+    import scipy.signal as ss
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((48, 55))
+    g = np.exp(-np.linspace(-2, 2, 15) ** 2)
+    gauss, rand = np.outer(g, g[:13]), rng.standard_normal((15, 13))
+    for k in (gauss, rand):
+        jitconv.convolve(a, k, "same")
+        jitconv.convolve(a, k, "same")
+        settled = counted["calls"]
+        out = jitconv.convolve(a, k, "same")
+        assert counted["calls"] == settled
+        np.testing.assert_allclose(out, ss.convolve(a, k, "same", method="direct"),
+                                   rtol=0, atol=1e-12 * np.abs(a).sum() * np.abs(k).max())
+    k = rand.copy()
+    jitconv.convolve(a, k, "same")
+    settled = counted["calls"]
+    k[7, 6] += 1.0                                # the same array, other values
+    out = jitconv.convolve(a, k, "same")
+    assert counted["calls"] == settled + 1
+    np.testing.assert_allclose(out, ss.convolve(a, k, "same", method="direct"),
+                               rtol=0, atol=1e-12 * np.abs(a).sum() * np.abs(k).max())
