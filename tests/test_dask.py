@@ -360,7 +360,7 @@ def test_planner_picks_per_chunk_problem(sync):
     assert ran.count("separable") == 4 and set(ran) == {"separable", "direct-serial"}
     with _trace.paths() as ran:
         jd.convolve(x.rechunk(50), k, "same").compute()
-    assert len(set(ran)) == 1 and set(ran) <= {"fft-real", "direct-serial"}
+    assert ran and set(ran) <= {"fft-real", "direct-serial"}   # per chunk shape
     xi = da.from_array(np.arange(400, dtype=np.int64).reshape(20, 20), chunks=7)
     with _trace.paths() as ran:
         y = jd.convolve(xi, np.ones((3, 3), np.int64), "same").compute()

@@ -313,7 +313,7 @@ class DirectSerial(Candidate):
     id = "direct-serial"
 
     def estimate(self, p):
-        return cost.DIRECT_FIXED + cost.macs(p) * cost.direct_mac_cost(p)
+        return cost.DIRECT_FIXED + cost.direct_work(p)
 
     def prepare(self, p):
         return DirectPlan(p.shape1, p.shape2, p.axes, p.wins, p.cdtype, 1, parallel=False,
@@ -336,7 +336,7 @@ class DirectParallel(Candidate):
         tasks = cost.batch(p) * max(1, math.prod(w[1] for w in p.wins[:-1]) if p.wins else 1)
         tasks *= max(1, (p.wins[-1][1] + CHUNK - 1) // CHUNK) if p.wins else 1
         return (cost.DIRECT_FIXED + cost.PARALLEL_FIXED
-                + cost.macs(p) * cost.direct_mac_cost(p) / cost.speedup(p.workers, tasks))
+                + cost.direct_work(p) / cost.speedup(p.workers, tasks))
 
     def prepare(self, p):
         return DirectPlan(p.shape1, p.shape2, p.axes, p.wins, p.cdtype, p.workers, parallel=True,
