@@ -380,8 +380,9 @@ class Planner:
         timed once; a slow candidate predicted far behind the best time so
         far is skipped (W2's direct path: 0.8 s a call). Then the survivors
         are timed in interleaved batches (A B A B ...: each batch lasts about
-        ``batch`` seconds, so they see the same noise), ``repeats`` rounds
-        within the budget, and each keeps its minimum. A reference loop timed
+        ``batch`` seconds, so they see the same noise; each after one untimed
+        call, which absorbs the switch from the other candidate's threads),
+        ``repeats`` rounds within the budget, and each keeps its minimum. A reference loop timed
         before and after records the machine's state with the decision.
         """
         ops = p.operands(np.random.default_rng(0))
@@ -422,6 +423,11 @@ class Planner:
                 break
             for cid in alive:
                 with _fftw.planning(effort, 0.05), _trace.muted():
+                    # one untimed call first: the switch from the previous
+                    # batch's candidate (FFTW's threads, then numba's) cost a
+                    # parallel kernel's next call 2-4 ms here, 20x its time;
+                    # a key run again and again never pays it
+                    fns[cid]()
                     t0 = self.timer()
                     for _ in range(number[cid]):
                         fns[cid]()
