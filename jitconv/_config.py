@@ -111,9 +111,10 @@ SETTINGS = PlannerSettings()
 #: measuring: their MEASURE plans gain nothing.
 FFTW_MEASURE_MIN = _env_int("JITCONV_FFTW_MEASURE_MIN", 4096)
 
-#: A transform's first use in a process (outside the planner's measuring,
-#: without FFTW wisdom for it) runs on NumPy's pocketfft; FFTW plans it when
-#: it recurs. ``JITCONV_FIRST_USE_NUMPY=0``: FFTW_ESTIMATE plans at once.
+#: In a key's first call, a transform this process never ran (and has no
+#: FFTW wisdom for) runs on NumPy's pocketfft; FFTW plans it when it recurs
+#: (``_fftw.first_use``). ``JITCONV_FIRST_USE_NUMPY=0``: FFTW_ESTIMATE plans
+#: at once.
 FIRST_USE_NUMPY = _env_int("JITCONV_FIRST_USE_NUMPY", 1) != 0
 
 #: Bytes of cached FFTW plans (with their buffers) kept per thread, and how

@@ -110,9 +110,10 @@ class _Numpy:
     FFTW_ESTIMATE still searches: the first plan of a new size costs 1.5-6 ms
     here (1e6 points: 15 ms), against 0.1-0.2 ms for the same size planned
     again (FFTW keeps its solutions), while pocketfft builds its plan in
-    microseconds and runs within 1-4x of FFTW. A transform's first use in a
-    process therefore runs here, and FFTW plans it when it recurs (see
-    ``_get_plan``), as the planner measures a key only when it recurs.
+    microseconds and runs within 1-4x of FFTW. So in a key's first call
+    (``first_use``) a transform this process never ran runs here, and FFTW
+    plans it when it recurs (see ``_get_plan``), as the planner measures a
+    key only when it recurs.
     """
     __slots__ = ("kind", "inp", "out", "axes", "s")
 
