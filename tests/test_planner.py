@@ -785,33 +785,33 @@ def test_a_first_use_runs_on_numpy_only_outside_measuring_and_determinism(monkey
     (timings of FFTW plans; bitwise repeatable ESTIMATE plans), and so do
     transforms larger than ``NUMPY_FIRST_MAX``."""
     from jitconv import _fftw
-    monkeypatch.setattr(_fftw, "_SEEN", set())
     shape, spec = (3, 70), (3, 36)
 
-    def plan():
-        with _fftw.first_use():
+    def new_process():
+        """This transform unseen and uncached, as in a fresh process."""
+        _fftw.evict({k for k in _fftw._cache() if k[6] == ("t", 0)})
+        monkeypatch.setattr(_fftw, "_SEEN", set())
+
+    def plan(first=True):
+        with _fftw.first_use(first):
             return _fftw._get_plan("r2c", shape, spec, False, (1,), 1, ("t", 0)).fftw
 
+    new_process()
     assert type(plan()) is _fftw._Numpy
     assert type(plan()) is not _fftw._Numpy
-    _fftw.evict({k for k in _fftw._cache() if k[6] == ("t", 0)})
-    monkeypatch.setattr(_fftw, "_SEEN", set())   # outside a key's first call: FFTW
-    assert type(_fftw._get_plan("r2c", shape, spec, False, (1,), 1, ("t", 0)).fftw) \
-        is not _fftw._Numpy
-    _fftw.evict({k for k in _fftw._cache() if k[6] == ("t", 0)})
-    monkeypatch.setattr(_fftw, "_SEEN", set())
+    new_process()
+    assert type(plan(first=False)) is not _fftw._Numpy   # outside a key's first call: FFTW
+    new_process()
     with _fftw.planning("measure", 0.05):
         assert type(plan()) is not _fftw._Numpy
-    _fftw.evict({k for k in _fftw._cache() if k[6] == ("t", 0)})
-    monkeypatch.setattr(_fftw, "_SEEN", set())
+    new_process()
     monkeypatch.setattr(_fftw, "NUMPY_FIRST_MAX", 100)
     assert type(plan()) is not _fftw._Numpy
-    _fftw.evict({k for k in _fftw._cache() if k[6] == ("t", 0)})
-    monkeypatch.setattr(_fftw, "_SEEN", set())
+    new_process()
     monkeypatch.setattr(_fftw, "NUMPY_FIRST_MAX", 1 << 17)
     monkeypatch.setattr(_config.SETTINGS, "deterministic", True)
     assert type(plan()) is not _fftw._Numpy
-    _fftw.evict({k for k in _fftw._cache() if k[6] == ("t", 0)})
+    new_process()
 
 
 def test_the_kernel_transform_runs_on_threads_of_its_own_size():
